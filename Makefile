@@ -1,0 +1,30 @@
+# Idempotent set-up: .venv is (re)built only when pyproject.toml changes.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup demo test lint bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e ".[dev]"
+	touch $(STAMP)
+
+demo: setup
+	$(BIN)/python -m oldfilm.demo
+
+test: setup
+	OMP_NUM_THREADS=2 $(BIN)/python -m pytest
+
+lint: setup
+	$(BIN)/ruff check oldfilm tests benchmarks
+
+bench: setup
+	$(BIN)/oldfilm bench --quick
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache
