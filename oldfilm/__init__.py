@@ -9,6 +9,8 @@ Public API (imports are lazy: ``import oldfilm`` stays light):
 
 from __future__ import annotations
 
+import sys
+import types
 from importlib import import_module
 from typing import Any
 
@@ -29,4 +31,15 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'oldfilm' has no attribute {name!r}")
 
 
+class _Package(types.ModuleType):
+    """``oldfilm.restore`` is both a subpackage and a public function: importing the subpackage must not
+    replace the function (the import system sets a parent attribute per submodule), so that is ignored."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _API and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 __all__ = list(_API)

@@ -1,0 +1,133 @@
+"""The ``oldfilm`` command. Thin: parse arguments → call the public API → one-line errors and exit codes
+(2 for input/usage errors, 1 for runtime failures, 130 when interrupted; a traceback only with --debug)."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from oldfilm.errors import OldFilmError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Restore and colourise old films (after RTN, CVPR 2022).")
+_state = {"debug": False, "quiet": False}
+log = logging.getLogger("oldfilm")
+
+
+@app.callback()
+def _main(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+          quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or info.")] = False) -> None:
+    _state["debug"], _state["quiet"] = debug, quiet
+    logging.basicConfig(level=logging.ERROR if quiet else logging.WARNING, format="oldfilm: warning: %(message)s",
+                        stream=sys.stderr)
+
+
+def _progress(desc: str) -> tuple[Callable[[int, int | None], None] | None, Callable[[], None]]:
+    """A tqdm bar on stderr (fps and ETA) fed by ``progress(done, total)``; a no-op when --quiet."""
+    if _state["quiet"]:
+        return None, lambda: None
+    from tqdm import tqdm
+
+    bar: dict[str, Any] = {}
+
+    def update(done: int, total: int | None) -> None:
+        if "bar" not in bar:
+            bar["bar"] = tqdm(total=total, desc=desc, unit="frame", file=sys.stderr, dynamic_ncols=True)
+        bar["bar"].update(done - bar["bar"].n)
+
+    return update, lambda: bar["bar"].close() if "bar" in bar else None
+
+
+def _say(msg: str) -> None:
+    if not _state["quiet"]:
+        typer.echo(msg)
+
+
+@app.command()
+def info(src: Annotated[Path, typer.Argument(help="A video file or a folder of frames.")]) -> None:
+    """Print what a video holds: size, fps, frame count, pixel format, rotation, audio."""
+    from oldfilm import probe
+
+    i = probe(src)
+    for key, value in [("path", i.path), ("size", f"{i.width}x{i.height}"), ("fps", f"{float(i.fps):.3f} ({i.fps})"),
+                       ("time base", i.time_base), ("frames", i.frame_count if i.frame_count is not None else "unknown"),
+                       ("duration", f"{i.duration:.3f} s" if i.duration else "unknown"), ("codec", i.codec),
+                       ("pixel format", i.pix_fmt), ("channels", i.channels), ("bit depth", i.bit_depth),
+                       ("rotation", i.rotation), ("audio", "yes" if i.has_audio else "no")]:
+        typer.echo(f"{key:>13}: {value}")
+
+
+@app.command()
+def restore(
+    src: Annotated[Path, typer.Argument(help="Input video file or frame folder.")],
+    dst: Annotated[Path, typer.Argument(help="Output file (.mp4/.mkv/.mov) or folder (no suffix).")],
+    method: Annotated[str, typer.Option(help="classical | rtn")] = "classical",
+    preset: Annotated[str, typer.Option(help="RTN preset: fast | rtn-paper")] = "fast",
+    weights: Annotated[Path | None, typer.Option(help="RTN weights (.safetensors); default: shipped")] = None,
+    device: Annotated[str, typer.Option(help="auto | cpu | cuda")] = "auto",
+    start: Annotated[int, typer.Option(help="First frame (index).")] = 0,
+    end: Annotated[int | None, typer.Option(help="Stop before this frame index.")] = None,
+    codec: Annotated[str, typer.Option(help="auto | h264 | ffv1 | png | tiff")] = "auto",
+    crf: Annotated[int, typer.Option(help="H.264 quality (lower is better; 17 ≈ visually lossless).")] = 17,
+    overwrite: Annotated[bool, typer.Option(help="Replace an existing output.")] = False,
+) -> None:
+    """Restore an old film: dust, scratches, blotches, noise, flicker."""
+    from oldfilm import restore as api_restore
+
+    update, close = _progress("restore")
+    try:
+        out = api_restore(src, dst, method=method, preset=preset, weights=weights, device=device, start=start,
+                          end=end, codec=codec, crf=crf, overwrite=overwrite, progress=update)
+    finally:
+        close()
+    _say(f"wrote {out}")
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run the app, turn errors into one line on stderr and an exit code."""
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    args = list(sys.argv[1:] if argv is None else argv)
+    # global flags are accepted anywhere on the line, not only before the command
+    for flag, key in (("--debug", "debug"), ("--quiet", "quiet"), ("-q", "quiet")):
+        while flag in args and "--" not in args[: args.index(flag)]:
+            args.remove(flag)
+            _state[key] = True
+    if _state["debug"]:
+        args.insert(0, "--debug")
+    if _state["quiet"]:
+        args.insert(0, "--quiet")
+    try:
+        app(args=args, standalone_mode=False)
+    except OldFilmError as e:
+        if _state["debug"]:
+            raise
+        typer.echo(f"oldfilm: error: {e}", err=True)
+        return e.exit_code
+    except KeyboardInterrupt:
+        typer.echo("oldfilm: interrupted; nothing was written", err=True)
+        return 130
+    except (typer.Exit, SystemExit) as e:
+        return int(getattr(e, "exit_code", getattr(e, "code", 0)) or 0)
+    except Exception as e:  # noqa: BLE001 - the one place unexpected errors become a line
+        if hasattr(e, "show") and hasattr(e, "exit_code"):  # the argument parser's usage errors
+            e.show()
+            return int(e.exit_code)
+        if _state["debug"]:
+            raise
+        typer.echo(f"oldfilm: error: {e.__class__.__name__}: {e} (run with --debug for details)", err=True)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,81 @@
+"""Named RTN configurations. A preset is a frozen dataclass instance: ``PRESETS["fast"]``.
+
+The config travels with the weights (as JSON in the safetensors metadata), so a weights file rebuilds the
+network it was trained with; see ``oldfilm.models.weights``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+
+@dataclass(frozen=True)
+class RTNConfig:
+    """Sizes of the bidirectional recurrent transformer network (``oldfilm.models.rtn.RTN``).
+
+    Attributes:
+        name: preset name, recorded with the weights.
+        in_channels: 1 restores luma (gray films; colour films keep their chroma), 3 restores RGB.
+        scale: the recurrent features live at 1/scale of the input resolution (pixel-unshuffle in,
+            pixel-shuffle out); 1 is the paper's full-resolution hidden state.
+        hidden: channels C of the hidden state carried along the film (the paper: 16).
+        embed: channels of the Swin groups.
+        down: 2 puts a stride-2 conv before the Swin groups (the paper), 1 runs them at the hidden size.
+        groups: residual Swin groups per direction.
+        depth: Swin blocks per group (alternating plain and shifted windows).
+        window: attention window side, in feature pixels.
+        shift: shift of the shifted windows.
+        heads: attention heads.
+        mlp_ratio: width of the Swin MLP relative to ``embed``.
+        tail: 3×3 conv layers after fusing the two directions (the paper: 3).
+        shuffle_channels: channels at full resolution after the pixel-shuffle (only when scale > 1).
+    """
+
+    name: str = "custom"
+    in_channels: int = 1
+    scale: int = 4
+    hidden: int = 32
+    embed: int = 32
+    down: int = 1
+    groups: int = 1
+    depth: int = 2
+    window: int = 8
+    shift: int = 4
+    heads: int = 4
+    mlp_ratio: float = 2.0
+    tail: int = 1
+    shuffle_channels: int = 4
+
+    @property
+    def multiple(self) -> int:
+        """Input height and width must be multiples of this (the engine pads to it)."""
+        return self.scale * self.down * self.window
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> RTNConfig:
+        """Build from a dict; unknown keys raise ``ValueError`` naming them."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise ValueError(f"unknown RTN config fields: {', '.join(unknown)}")
+        return cls(**d)
+
+
+PRESETS: dict[str, RTNConfig] = {
+    # RTN as published: 16-channel full-resolution hidden state, stride-2 conv to 64 channels,
+    # 3 residual Swin groups × 2 blocks per direction, window 8, shift 4, 4 heads, MLP ratio 2.
+    "rtn-paper": RTNConfig(
+        name="rtn-paper", scale=1, hidden=16, embed=64, down=2, groups=3, depth=2,
+        window=8, shift=4, heads=4, mlp_ratio=2.0, tail=3, shuffle_channels=0,
+    ),
+    # Our default: features at 1/4 resolution, one residual Swin group per direction (chosen by
+    # benchmarks/speed.py to meet 0.5 s/frame at 368×640 on a 2-core CPU).
+    "fast": RTNConfig(
+        name="fast", scale=4, hidden=32, embed=32, down=1, groups=1, depth=2,
+        window=8, shift=4, heads=4, mlp_ratio=2.0, tail=1, shuffle_channels=4,
+    ),
+}

@@ -1,0 +1,97 @@
+"""``restore()``: a video file or frame folder in, a restored one out, streaming, atomically.
+
+``restore_stream()`` is the same on in-memory frame iterators (what benchmarks and tests call).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from oldfilm.errors import UsageError
+
+log = logging.getLogger("oldfilm")
+
+METHODS = ("classical", "rtn")
+
+
+def restore_stream(frames: Iterable[np.ndarray], method: str = "classical", *, preset: str = "fast",
+                   weights: str | Path | None = None, device: str = "auto", **options: Any) -> Iterator[np.ndarray]:
+    """Restore a stream of (H, W, C) frames; yields one restored frame per input, in order.
+
+    Args:
+        method: "classical" (motion-compensated median + deflicker) or "rtn" (the learned network).
+        preset: the RTN preset ("fast" or "rtn-paper").
+        weights: a .safetensors file for RTN; None uses the weights shipped in the package.
+        device: "auto", "cpu" or "cuda" (RTN only).
+        options: fields of ``ClassicalConfig`` (classical) or ``RTNEngine`` keyword arguments (rtn).
+    """
+    if method == "classical":
+        from oldfilm.restore.classical import ClassicalConfig, ClassicalRestorer
+
+        try:
+            cfg = ClassicalConfig(**options)
+        except TypeError as e:
+            raise UsageError(f"bad option for the classical method: {e}") from None
+        return ClassicalRestorer(cfg).run(frames)
+    if method == "rtn":
+        from oldfilm.restore.engine import build_engine
+
+        return build_engine(preset=preset, weights=weights, device=device, **options).run(frames)
+    raise UsageError(f"unknown method {method!r}; choose from {', '.join(METHODS)}")
+
+
+def restore(src: str | Path, dst: str | Path, *, method: str = "classical", preset: str = "fast",
+            weights: str | Path | None = None, device: str = "auto", start: int = 0, end: int | None = None,
+            codec: str = "auto", crf: int = 17, overwrite: bool = False,
+            progress: Callable[[int, int | None], None] | None = None,
+            colorize: dict[str, Any] | None = None) -> Path:
+    """Restore ``src`` (video file or frame folder) into ``dst``; returns ``dst``.
+
+    Keeps size, fps, per-frame timestamps and the audio/subtitle streams (copied, trimmed to
+    ``start``/``end`` frames). ``colorize`` (keyword arguments of ``oldfilm.colorize.colorize_stream``)
+    colours the restored frames in the same pass. ``progress(done, total)`` is called after each frame.
+    Nothing is left at ``dst`` unless the whole run succeeds.
+    """
+    from oldfilm.io.video import VideoWriter, open_video
+
+    if start < 0 or (end is not None and end <= start):
+        raise UsageError(f"bad frame range: start={start}, end={end}")
+    with open_video(src) as reader:
+        info = reader.info
+        total = info.frame_count
+        if total is not None:
+            total = max(0, (min(total, end) if end is not None else total) - start)
+        stamps: deque[int] = deque()
+
+        def frames() -> Iterator[np.ndarray]:
+            for arr, pts in reader.frames_with_pts(start, end):
+                stamps.append(pts)
+                yield arr
+
+        stream = restore_stream(frames(), method, preset=preset, weights=weights, device=device)
+        if colorize is not None:
+            from oldfilm.colorize.api import colorize_stream
+
+            stream = colorize_stream(stream, **colorize)
+            info = _as_colour(info)
+        audio = src if (info.has_audio and not info.is_folder) else None
+        trim = start > 0 or end is not None
+        with VideoWriter(dst, info, codec=codec, crf=crf, overwrite=overwrite, audio_from=audio,
+                         trim_audio=trim) as writer:
+            for out in stream:
+                writer.write(out, stamps.popleft() if stamps else None)
+                if progress is not None:
+                    progress(writer.frames_written, total)
+    return Path(dst)
+
+
+def _as_colour(info: Any) -> Any:
+    from dataclasses import replace
+
+    return replace(info, channels=3)

@@ -1,0 +1,176 @@
+"""The classical restorer (``--method classical``), and the baseline learned models must beat.
+
+After RemoveDirt: each frame's neighbours within ``radius`` (5 frames by default) are aligned to it with
+DIS optical flow; a pixel is repaired with the aligned neighbours' median only where it is an *outlier*
+— brighter (or darker) than every aligned neighbour by a margin while the neighbours agree among
+themselves — so detail stays wherever nothing is wrong. Then a light motion-compensated temporal denoise
+(neighbours weighted by their similarity, a bilateral filter in time) and a frame-level deflicker (each
+frame's luma mean/std matched to a running average). Scene cuts bound the window. Streaming: frames are
+held only ``radius`` deep.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from oldfilm.colorspace import from_float, rgb_to_luma, to_float
+from oldfilm.flow import DISFlow, warp_image
+from oldfilm.restore.scenes import SceneDetector
+
+
+@dataclass(frozen=True)
+class ClassicalConfig:
+    """Settings of the classical restorer.
+
+    Attributes:
+        radius: neighbours on each side (2 → a 5-frame window).
+        flow_preset: OpenCV DIS preset ("ultrafast", "fast", "medium").
+        flow_max_side: flow is estimated with the longer side scaled to at most this many pixels.
+        outlier_threshold: a pixel is dirt when it differs from every aligned neighbour by more than this
+            (luma, 0–1 scale) in the same direction.
+        agree_threshold: ... and the aligned neighbours' spread is below this (else motion is unreliable).
+        mask_dilate: dilate the dirt mask by this many pixels (covers the soft rim of specks).
+        denoise_strength: weight of each agreeing aligned neighbour in the temporal average (0 disables).
+        denoise_sigma: similarity scale (luma, 0–1) for those weights.
+        deflicker: match each frame's luma mean/std to the running average.
+        deflicker_rate: update rate of that running average (0–1; lower = smoother).
+        max_gain: bound on the deflicker gain (and its inverse).
+    """
+
+    radius: int = 2
+    flow_preset: str = "fast"
+    flow_max_side: int = 640
+    outlier_threshold: float = 0.05
+    agree_threshold: float = 0.10
+    mask_dilate: int = 1
+    denoise_strength: float = 0.6
+    denoise_sigma: float = 0.03
+    deflicker: bool = True
+    deflicker_rate: float = 0.15
+    max_gain: float = 1.4
+
+
+@dataclass
+class _Entry:
+    index: int
+    scene: int
+    image: np.ndarray  # float32 (H, W, C) in [0, 1]
+    luma: np.ndarray  # float32 (H, W)
+    dtype: np.dtype
+
+
+class ClassicalRestorer:
+    """Streaming classical restoration: ``run(frames)`` yields one restored frame per input frame."""
+
+    def __init__(self, config: ClassicalConfig | None = None):
+        self.cfg = config or ClassicalConfig()
+        self.flow = DISFlow(self.cfg.flow_preset, self.cfg.flow_max_side)
+
+    def run(self, frames: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
+        """Restore a stream of (H, W, C) uint8/uint16/float frames; output dtype and shape match input."""
+        detector = SceneDetector()
+        buf: list[_Entry] = []
+        flows: dict[tuple[int, int], np.ndarray] = {}
+        ema: tuple[float, float] | None = None
+        scene = -1
+        next_out = 0
+        for i, frame in enumerate(frames):
+            if frame.ndim == 2:
+                frame = frame[..., None]
+            if detector(frame):
+                scene += 1
+            img = to_float(frame)
+            buf.append(_Entry(i, scene, img, rgb_to_luma(img), frame.dtype))
+            # emit every centre whose window is complete: radius frames after it, or a cut after it
+            while next_out <= i and (i - next_out >= self.cfg.radius or buf[-1].scene != self._get(buf, next_out).scene):
+                out, ema = self._restore_one(buf, next_out, flows, ema)
+                yield out
+                next_out += 1
+                self._prune(buf, flows, next_out)
+        while next_out < (buf[-1].index + 1 if buf else 0):
+            out, ema = self._restore_one(buf, next_out, flows, ema)
+            yield out
+            next_out += 1
+            self._prune(buf, flows, next_out)
+
+    @staticmethod
+    def _get(buf: list[_Entry], index: int) -> _Entry:
+        return buf[index - buf[0].index]
+
+    def _prune(self, buf: list[_Entry], flows: dict, next_out: int) -> None:
+        keep_from = next_out - self.cfg.radius
+        while buf and buf[0].index < keep_from:
+            buf.pop(0)
+        for k in [k for k in flows if min(k) < keep_from]:
+            del flows[k]
+
+    def _flow(self, buf: list[_Entry], flows: dict, a: int, b: int) -> np.ndarray:
+        if (a, b) not in flows:
+            flows[(a, b)] = self.flow(self._get(buf, a).luma, self._get(buf, b).luma)
+        return flows[(a, b)]
+
+    def _restore_one(self, buf: list[_Entry], c: int, flows: dict,
+                     ema: tuple[float, float] | None) -> tuple[np.ndarray, tuple[float, float] | None]:
+        cfg = self.cfg
+        centre = self._get(buf, c)
+        neigh = [e for e in buf if e.index != c and abs(e.index - c) <= cfg.radius and e.scene == centre.scene]
+        if centre.index == 0 or self._get(buf, max(c - 1, buf[0].index)).scene != centre.scene:
+            ema = None  # a new scene: the deflicker reference restarts
+        img = centre.image
+        if neigh:
+            aligned = np.stack([warp_image(e.image, self._flow(buf, flows, c, e.index)).reshape(img.shape) for e in neigh])
+            aligned_luma = rgb_to_luma(aligned)
+            img = self._repair(img, centre.luma, aligned, aligned_luma)
+            img = self._denoise(img, aligned, aligned_luma)
+        if cfg.deflicker:
+            img, ema = self._deflicker(img, ema)
+        return from_float(img, centre.dtype), ema
+
+    def _repair(self, img: np.ndarray, luma: np.ndarray, aligned: np.ndarray, aligned_luma: np.ndarray) -> np.ndarray:
+        """Replace impulsive outliers (dust, dirt, blotches, short scratches) by the aligned neighbours' median."""
+        cfg = self.cfg
+        diff = luma[None] - aligned_luma  # (K, H, W)
+        brighter = diff.min(0) > cfg.outlier_threshold
+        darker = diff.max(0) < -cfg.outlier_threshold
+        spread = aligned_luma.max(0) - aligned_luma.min(0)
+        mask = ((brighter | darker) & (spread < cfg.agree_threshold + np.abs(diff).min(0) * 0.5)).astype(np.uint8)
+        if not mask.any():
+            return img
+        if cfg.mask_dilate:
+            k = 2 * cfg.mask_dilate + 1
+            mask = cv2.dilate(mask, np.ones((k, k), np.uint8))
+        median = np.median(aligned, axis=0) if len(aligned) > 2 else aligned.mean(0)
+        soft = cv2.GaussianBlur(mask.astype(np.float32), (3, 3), 0)[..., None]
+        return img * (1.0 - soft) + median * soft
+
+    def _denoise(self, img: np.ndarray, aligned: np.ndarray, aligned_luma: np.ndarray) -> np.ndarray:
+        """Motion-compensated temporal average, each neighbour weighted by its local similarity."""
+        cfg = self.cfg
+        if cfg.denoise_strength <= 0:
+            return img
+        luma = rgb_to_luma(img)
+        num, den = img.copy(), np.ones(img.shape[:2] + (1,), np.float32)
+        for a, al in zip(aligned, aligned_luma, strict=True):
+            d = cv2.blur(np.abs(al - luma), (5, 5))
+            w = (cfg.denoise_strength * np.exp(-((d / cfg.denoise_sigma) ** 2)))[..., None]
+            num += w * a
+            den += w
+        return num / den
+
+    def _deflicker(self, img: np.ndarray, ema: tuple[float, float] | None) -> tuple[np.ndarray, tuple[float, float]]:
+        """Match luma mean/std to their running average; returns the image and the updated average."""
+        cfg = self.cfg
+        luma = rgb_to_luma(img)
+        small = cv2.resize(luma, (max(1, luma.shape[1] // 4), max(1, luma.shape[0] // 4)), interpolation=cv2.INTER_AREA)
+        m, s = float(small.mean()), float(small.std()) + 1e-4
+        if ema is None:
+            return img, (m, s)
+        ref_m = (1 - cfg.deflicker_rate) * ema[0] + cfg.deflicker_rate * m
+        ref_s = (1 - cfg.deflicker_rate) * ema[1] + cfg.deflicker_rate * s
+        gain = float(np.clip(ref_s / s, 1 / cfg.max_gain, cfg.max_gain))
+        out = np.clip((img - m) * gain + ref_m, 0.0, 1.0)
+        return out, (ref_m, ref_s)
