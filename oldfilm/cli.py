@@ -107,7 +107,9 @@ def main(argv: list[str] | None = None) -> int:
     if _state["quiet"]:
         args.insert(0, "--quiet")
     try:
-        app(args=args, standalone_mode=False)
+        rc = app(args=args, standalone_mode=False)  # returns the code of a typer.Exit (130: interrupted)
+        if rc == 130:
+            raise KeyboardInterrupt
     except OldFilmError as e:
         if _state["debug"]:
             raise
@@ -126,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
             raise
         typer.echo(f"oldfilm: error: {e.__class__.__name__}: {e} (run with --debug for details)", err=True)
         return 1
-    return 0
+    return rc if isinstance(rc, int) else 0
 
 
 if __name__ == "__main__":

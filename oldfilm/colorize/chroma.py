@@ -76,7 +76,7 @@ def guided_filter(guide: np.ndarray, src: np.ndarray, radius: int, eps: float,
 
 
 def resize_map(x: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Resize an (H, W[, C]) float map to ``size`` = (height, width); area when shrinking, bilinear otherwise."""
+    """Resize an (H, W[, C]) float map to ``size`` = (height, width): area down, bilinear up."""
     h, w = size
     if x.shape[:2] == (h, w):
         return x

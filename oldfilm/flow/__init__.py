@@ -6,6 +6,6 @@ where it is in the *other* frame; warping the other frame by it brings that fram
 
 from oldfilm.flow.base import FlowEstimator
 from oldfilm.flow.dis import DISFlow
-from oldfilm.flow.warp import consistency_mask, flow_warp, warp_image
+from oldfilm.flow.warp import consistency_mask, flow_warp, resize_flow, warp_image
 
-__all__ = ["FlowEstimator", "DISFlow", "flow_warp", "warp_image", "consistency_mask"]
+__all__ = ["FlowEstimator", "DISFlow", "flow_warp", "resize_flow", "warp_image", "consistency_mask"]

@@ -39,6 +39,43 @@ def flow_warp(x: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
     return F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=True)
 
 
+def resize_flow(
+    flow: torch.Tensor, size: tuple[int, int], box: tuple[float, float, float, float] | None = None
+) -> torch.Tensor:
+    """Resample a flow field to ``size`` and rescale its vectors to the new pixel units (bilinear, border).
+
+    Convention:
+        flow: (N, 2, h0, w0) pixels (dx, dy) at its own resolution.
+        size: (h, w) of the result.
+        box: (y0, x0, y1, x1) region of ``flow`` to resample, in its pixel-edge coordinates (floats; a
+            tile of a larger frame); None is the whole field.
+        returns (N, 2, h, w) in pixels of the result.
+
+    Example:
+        >>> resize_flow(torch.ones(1, 2, 4, 4), (8, 8)).mean().item()
+        2.0
+    """
+    if flow.dim() != 4 or flow.shape[1] != 2:
+        raise ValueError(f"resize_flow expects flow (N,2,H,W), got {tuple(flow.shape)}")
+    n, _, h0, w0 = flow.shape
+    h, w = size
+    y0, x0, y1, x1 = box if box is not None else (0.0, 0.0, float(h0), float(w0))
+    if box is None and (h, w) == (h0, w0):
+        return flow
+    sx, sy = w / (x1 - x0), h / (y1 - y0)
+    if box is None:
+        out = F.interpolate(flow, size=(h, w), mode="bilinear", align_corners=False)
+    else:  # sample at the centres of the output pixels, mapped into the box (align_corners=False units)
+        xs = x0 + (torch.arange(w, device=flow.device, dtype=flow.dtype) + 0.5) / sx
+        ys = y0 + (torch.arange(h, device=flow.device, dtype=flow.dtype) + 0.5) / sy
+        gx = (2.0 * xs / w0 - 1.0).view(1, 1, w).expand(n, h, w)
+        gy = (2.0 * ys / h0 - 1.0).view(1, h, 1).expand(n, h, w)
+        grid = torch.stack((gx, gy), dim=-1)
+        out = F.grid_sample(flow, grid, mode="bilinear", padding_mode="border", align_corners=False)
+    scale = torch.tensor([sx, sy], device=flow.device, dtype=flow.dtype).view(1, 2, 1, 1)
+    return out * scale
+
+
 def warp_image(img: np.ndarray, flow: np.ndarray) -> np.ndarray:
     """numpy twin of ``flow_warp``: (H, W[, C]) image sampled at (x+dx, y+dy); flow is (2, H, W)."""
     h, w = img.shape[:2]

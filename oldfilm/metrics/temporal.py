@@ -20,7 +20,7 @@ from oldfilm.flow import DISFlow, FlowEstimator, consistency_mask, warp_image
 from oldfilm.metrics.fullref import prepare_pair
 
 
-def _pairs(frames: Iterable[np.ndarray], ref_frames: Iterable[np.ndarray] | None):
+def paired_frames(frames: Iterable[np.ndarray], ref_frames: Iterable[np.ndarray] | None):
     """Yield (frame, ref) with ref = frame when there is no reference; lengths must agree."""
     if ref_frames is None:
         for f in frames:
@@ -40,40 +40,54 @@ def _inside(flow: np.ndarray) -> np.ndarray:
     return (x >= 0) & (x <= w - 1) & (y >= 0) & (y <= h - 1)
 
 
+class WarpingError:
+    """Streaming warping error: feed (output, reference) frames in order, one pair at a time.
+
+    Flow t→t-1 (and t-1→t, for the occlusion mask) is estimated on the clean reference frames; output t-1
+    is warped onto output t; pixels that fail the forward-backward consistency check or flow out of the
+    frame are masked; the error is the mean absolute (``norm="l1"``, the default) or squared (``"l2"``, Lai
+    et al.'s original) difference on the visible pixels.
+    """
+
+    def __init__(self, estimator: FlowEstimator | None = None, norm: str = "l1"):
+        if norm not in ("l1", "l2"):
+            raise InputError(f"unknown warping-error norm {norm!r}; choose l1 or l2.")
+        self.estimator = estimator or DISFlow(preset="medium")
+        self.norm = norm
+        self._prev_out: np.ndarray | None = None
+        self._prev_ref: np.ndarray | None = None
+
+    def add(self, out: np.ndarray, ref: np.ndarray) -> float | None:
+        """Feed frame t; returns the error of pair (t-1, t), or None for the first frame."""
+        cur_out, _ = prepare_pair(out, ref)
+        ref_luma = rgb_to_luma(ref)
+        err = None
+        if self._prev_out is not None:
+            if cur_out.shape != self._prev_out.shape:
+                before, now = self._prev_out.shape, cur_out.shape
+                raise InputError(f"frame size changed inside the sequence: {before} → {now}.")
+            fw = self.estimator(ref_luma, self._prev_ref)  # t → t-1
+            bw = self.estimator(self._prev_ref, ref_luma)  # t-1 → t
+            visible = consistency_mask(fw, bw) & _inside(fw)
+            warped = warp_image(self._prev_out.astype(np.float32), fw).reshape(cur_out.shape)
+            residual = cur_out - warped
+            diff = (np.abs(residual) if self.norm == "l1" else residual**2).mean(axis=2)
+            err = float(diff[visible].mean()) if visible.any() else 0.0
+        self._prev_out, self._prev_ref = cur_out, ref_luma
+        return err
+
+
 def ewarp_per_frame(
     frames: Iterable[np.ndarray],
     ref_frames: Iterable[np.ndarray] | None = None,
     estimator: FlowEstimator | None = None,
     norm: str = "l1",
 ) -> list[float]:
-    """Warping error of each consecutive pair (t-1, t), t = 1 … T-1.
-
-    Flow t→t-1 (and t-1→t, for the occlusion mask) is estimated on the clean ``ref_frames`` (on
-    ``frames`` themselves when None); output t-1 is warped onto output t; pixels that fail the forward-
-    backward consistency check or flow out of the frame are masked; the error is the mean absolute
-    (``norm="l1"``, the default) or squared (``"l2"``, Lai et al.'s original) difference on visible pixels.
-    """
-    if norm not in ("l1", "l2"):
-        raise InputError(f"unknown warping-error norm {norm!r}; choose l1 or l2.")
-    est = estimator or DISFlow(preset="medium")
-    errors: list[float] = []
-    prev_out = prev_ref_luma = None
-    for out, ref in _pairs(frames, ref_frames):
-        cur_out, _ = prepare_pair(out, ref)
-        ref_luma = rgb_to_luma(ref)
-        if prev_out is not None:
-            if cur_out.shape != prev_out.shape:
-                raise InputError(f"frame size changed inside the sequence: {prev_out.shape} → {cur_out.shape}.")
-            fw = est(ref_luma, prev_ref_luma)  # t → t-1
-            bw = est(prev_ref_luma, ref_luma)  # t-1 → t
-            visible = consistency_mask(fw, bw) & _inside(fw)
-            warped = warp_image(prev_out.astype(np.float32), fw).reshape(cur_out.shape)
-            residual = cur_out - warped
-            diff = (np.abs(residual) if norm == "l1" else residual**2).mean(axis=2)
-            n = int(visible.sum())
-            errors.append(float(diff[visible].mean()) if n else 0.0)
-        prev_out, prev_ref_luma = cur_out, ref_luma
-    return errors
+    """Warping error of each consecutive pair (t-1, t), t = 1 … T-1 (see ``WarpingError``); flow on
+    ``ref_frames``, or on ``frames`` themselves when there is no reference."""
+    acc = WarpingError(estimator, norm)
+    errors = [acc.add(out, ref) for out, ref in paired_frames(frames, ref_frames)]
+    return [e for e in errors if e is not None]
 
 
 def ewarp(
@@ -96,11 +110,17 @@ def flicker(frames: Iterable[np.ndarray], ref_frames: Iterable[np.ndarray] | Non
     With ``ref_frames`` the reference's own change is subtracted first, so brightness changes that are in
     the scene (a cloud, a fade) do not count and only added flicker does. 0.0 for a steady clip.
     """
-    means = [(float(rgb_to_luma(f).mean()), float(rgb_to_luma(r).mean())) for f, r in _pairs(frames, ref_frames)]
+    pairs = paired_frames(frames, ref_frames)
+    means = [(float(rgb_to_luma(f).mean()), float(rgb_to_luma(r).mean())) for f, r in pairs]
+    m = np.asarray(means, dtype=np.float64).reshape(-1, 2)
+    return flicker_from_means(m[:, 0], m[:, 1] if ref_frames is not None else None)
+
+
+def flicker_from_means(means: np.ndarray, ref_means: np.ndarray | None = None) -> float:
+    """``flicker`` from per-frame mean luma values (T,) of the output and, optionally, the reference."""
     if len(means) < 2:
         raise InputError("the flicker index needs at least two frames.")
-    m = np.asarray(means, dtype=np.float64)
-    d = np.diff(m[:, 0])
-    if ref_frames is not None:
-        d = d - np.diff(m[:, 1])
+    d = np.diff(np.asarray(means, dtype=np.float64))
+    if ref_means is not None:
+        d = d - np.diff(np.asarray(ref_means, dtype=np.float64))
     return float(np.std(d))

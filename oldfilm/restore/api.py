@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from oldfilm.errors import UsageError
+from oldfilm.errors import InputError, UsageError
 
 log = logging.getLogger("oldfilm")
 
@@ -88,6 +88,9 @@ def restore(src: str | Path, dst: str | Path, *, method: str = "classical", pres
                 writer.write(out, stamps.popleft() if stamps else None)
                 if progress is not None:
                     progress(writer.frames_written, total)
+            if writer.frames_written == 0:
+                raise InputError(f"{src}: no decodable video frames"
+                                 + (f" in the range {start}..{end}" if start or end is not None else ""))
     return Path(dst)
 
 
