@@ -65,102 +65,65 @@ class PropagateConfig:
     exemplar_weight: float = 0.5
 
 
+@dataclass(frozen=True)
+class Key:
+    """A colour reference for one frame: its ab at full and at work resolution."""
+
+    ab_full: np.ndarray
+    ab: np.ndarray
+
+
 @dataclass
 class Chroma:
-    """ab carried in one direction: (h, w, 2) ab, (h, w) validity, frames since the keyframe, key weight."""
+    """ab carried in one direction from one key.
 
+    Attributes:
+        key: the reference this chain started from.
+        ab: (h, w, 2) ab at work resolution (tracked colours, holes filled).
+        valid: (h, w) validity in [0, 1] (filled pixels count partly).
+        chain: (h, w) validity of ``coords``: 1 while the pixel was tracked without a break since the key.
+        coords: (h, w, 2) where each pixel sits in the key frame (work-resolution pixels, x then y).
+        distance: frames since the key.
+        base: the key's own weight (1 for a keyframe, less for an exemplar transfer).
+    """
+
+    key: Key
     ab: np.ndarray
     valid: np.ndarray
+    chain: np.ndarray
+    coords: np.ndarray
     distance: int = 0
     base: float = 1.0
+
+    @classmethod
+    def at_key(cls, key: Key, base: float = 1.0) -> Chroma:
+        """The chain's start: the key itself, everything valid."""
+        h, w = key.ab.shape[:2]
+        gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+        ones = np.ones((h, w), np.float32)
+        return cls(key, key.ab, ones, ones, np.dstack([gx, gy]), 0, base)
 
     def weight(self, decay: float) -> np.ndarray:
         """(h, w) blending weight: validity · base · decay^distance."""
         return self.valid * (self.base * decay**self.distance)
 
-
-@dataclass
-class Propagated:
-    """One frame out of the propagator, in display order.
-
-    Attributes:
-        index: frame number in the stream.
-        L_full: (H, W) float32 L* of the clip.
-        L: (h, w) L* at work resolution.
-        ab: (h, w, 2) fused ab at work resolution.
-        conf: (h, w) fused confidence in [0, 1] (0: no reference reached this pixel).
-        flow_prev: (2, h, w) flow from this frame to the previous frame of its scene, None at a scene start.
-        key_ab: (H, W, 2) the reference's ab when this frame is a keyframe (emitted as given), else None.
-    """
-
-    index: int
-    L_full: np.ndarray
-    L: np.ndarray
-    ab: np.ndarray
-    conf: np.ndarray
-    flow_prev: np.ndarray | None
-    key_ab: np.ndarray | None = None
-
-
-@dataclass
-class _Slot:
-    index: int
-    L_full: np.ndarray
-    L: np.ndarray
-    flow_prev: np.ndarray | None = None
-    flow_next: np.ndarray | None = None
-    fwd: Chroma | None = None
-    bwd: Chroma | None = None
-    key_ab: np.ndarray | None = None
-
-
-def fb_validity(flow_cp: np.ndarray, flow_pc: np.ndarray, sigma: float, rel: float) -> np.ndarray:
-    """(h, w) soft forward-backward consistency of flow c→p against p→c, in (0, 1]."""
-    back = warp_image(np.ascontiguousarray(flow_pc.transpose(1, 2, 0)), flow_cp).transpose(2, 0, 1)
-    resid = ((flow_cp + back) ** 2).sum(0)
-    mag = (flow_cp**2).sum(0) + (back**2).sum(0)
-    return np.exp(-resid / (sigma**2 + rel * mag)).astype(np.float32)
-
-
-def photo_validity(L_c: np.ndarray, L_p: np.ndarray, flow_cp: np.ndarray, sigma: float) -> np.ndarray:
-    """(h, w) agreement of L_c with L_p warped onto it, in (0, 1]."""
-    d = L_c - warp_image(L_p, flow_cp)
-    return np.exp(-(d * d) / (sigma * sigma)).astype(np.float32)
-
-
-def reanchor(L: np.ndarray, ab: np.ndarray, valid: np.ndarray,
-             cfg: PropagateConfig) -> tuple[np.ndarray, np.ndarray]:
-    """Keep ab where valid, fill the rest from valid neighbours along L (weighted guided filter)."""
-    a, b, _ = guided_coefficients(L / 100.0, ab, cfg.fill_radius, cfg.fill_eps, weight=valid)
-    fill = a * (L / 100.0)[..., None] + b
-    k = 2 * cfg.fill_radius + 1
-    support = cv2.boxFilter(valid, -1, (k, k), borderType=cv2.BORDER_REFLECT)
-    v = valid[..., None]
-    out = v * ab + (1.0 - v) * fill
-    return out.astype(np.float32), (valid + (1.0 - valid) * support).astype(np.float32)
-
-
-def propagate_step(prev: Chroma, L_c: np.ndarray, L_p: np.ndarray, flow_cp: np.ndarray, flow_pc: np.ndarray,
-                   cfg: PropagateConfig) -> Chroma:
-    """Carry ``prev`` (at frame p) to frame c. Flows are (2, h, w): c→p and p→c. Same for both directions."""
-    ab_w = warp_image(prev.ab, flow_cp)
-    v = warp_image(prev.valid, flow_cp)
-    v = v * fb_validity(flow_cp, flow_pc, cfg.fb_sigma, cfg.fb_rel) * photo_validity(L_c, L_p, flow_cp,
-                                                                                       cfg.photo_sigma)
-    ab, v = reanchor(L_c, ab_w, v, cfg)
-    return Chroma(ab, v, prev.distance + 1, prev.base)
-
-
-def fuse(fwd: Chroma | None, bwd: Chroma | None, decay: float,
-         shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
-    """Blend the two directions by weight → (ab (h, w, 2), confidence (h, w))."""
-    zero_ab, zero = np.zeros(shape + (2,), np.float32), np.zeros(shape, np.float32)
-    wf = fwd.weight(decay) if fwd is not None else zero
-    wb = bwd.weight(decay) if bwd is not None else zero
-    num = (wf[..., None] * (fwd.ab if fwd is not None else zero_ab)
-           + wb[..., None] * (bwd.ab if bwd is not None else zero_ab))
-    ab = num / np.maximum(wf + wb, 1e-6)[..., None]
-    return ab.astype(np.float32), (1.0 - (1.0 - wf) * (1.0 - wb)).astype(np.float32)
+    def ab_full(self, size: tuple[int, int]) -> np.ndarray:
+        """(H, W, 2) ab at full resolution: the full-res key sampled along the tracked coordinates where the
+        chain holds (no repeated resampling, so no blur), the work-resolution ab upsampled elsewhere."""
+        H, W = size
+        h, w = self.ab.shape[:2]
+        if (h, w) == (H, W) and self.key.ab_full.shape[:2] == (H, W):
+            return self.ab
+        sx, sy = W / w, H / h
+        c = resize_map(self.coords, (H, W))
+        kh, kw = self.key.ab_full.shape[:2]
+        mx = (c[..., 0] + 0.5) * (kw / w) - 0.5
+        my = (c[..., 1] + 0.5) * (kh / h) - 0.5
+        direct = cv2.remap(self.key.ab_full, mx.astype(np.float32), my.astype(np.float32), cv2.INTER_LINEAR,
+                           borderMode=cv2.BORDER_REPLICATE)
+        del sx, sy
+        ch = resize_map(self.chain, (H, W))[..., None]
+        return ch * direct + (1.0 - ch) * resize_map(self.ab, (H, W))
 
 
 @dataclass

@@ -4,10 +4,13 @@ the same operation: sample the other frame at (x + dx, y + dy), bilinear, border
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import cv2
 import numpy as np
-import torch
-import torch.nn.functional as F
+
+if TYPE_CHECKING:  # torch is imported on first use: the classical path never needs it
+    import torch
 
 
 def flow_warp(x: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
@@ -23,6 +26,9 @@ def flow_warp(x: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
         >>> torch.equal(flow_warp(x, torch.zeros(1, 2, 4, 4)), x)
         True
     """
+    import torch
+    import torch.nn.functional as F
+
     if x.dim() != 4 or flow.dim() != 4 or flow.shape[1] != 2:
         raise ValueError(f"flow_warp expects x (N,C,H,W) and flow (N,2,H,W), got {tuple(x.shape)}, {tuple(flow.shape)}")
     if x.shape[0] != flow.shape[0] or x.shape[-2:] != flow.shape[-2:]:

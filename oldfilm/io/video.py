@@ -65,6 +65,17 @@ class VideoInfo:
     is_folder: bool = False
 
 
+def info_for(frame: np.ndarray, fps: Fraction | int = 25, path: str | Path = "<memory>") -> VideoInfo:
+    """A ``VideoInfo`` for frames made in memory (to write them with ``VideoWriter``): size, channels and
+    bit depth from ``frame``, constant ``fps``, one tick per frame."""
+    fps = Fraction(fps)
+    h, w = frame.shape[:2]
+    c = 1 if frame.ndim == 2 else frame.shape[2]
+    return VideoInfo(path=Path(path), width=w, height=h, fps=fps, time_base=1 / fps, frame_count=None,
+                     duration=None, rotation=0, pix_fmt="memory", channels=c,
+                     bit_depth=16 if frame.dtype == np.uint16 else 8, codec="none", has_audio=False)
+
+
 def _bit_depth(fmt: Any) -> int:
     try:
         return max(c.bits for c in fmt.components)

@@ -90,8 +90,10 @@ def _mscn(img: np.ndarray, border: int) -> np.ndarray:
 def _ggd(vec: np.ndarray) -> tuple[float, float]:
     """Generalised Gaussian fit (moment matching on the grid) → (shape α, variance σ²)."""
     g, ggd, _ = _gamma_grid()
-    sigma_sq = float(np.mean(vec**2))
-    rho = sigma_sq / float(np.mean(np.abs(vec))) ** 2
+    sigma_sq, mean_abs = float(np.mean(vec**2)), float(np.mean(np.abs(vec)))
+    if mean_abs == 0.0:
+        raise InputError("the image is too flat for a no-reference quality score (no texture to measure).")
+    rho = sigma_sq / mean_abs**2
     return float(g[np.argmin(np.abs(rho - ggd))]), sigma_sq
 
 

@@ -20,6 +20,13 @@ log = logging.getLogger("oldfilm")
 METHODS = ("classical", "rtn")
 
 
+def best_method() -> str:
+    """The best method this install can run: "rtn" once weights for its default preset ship, else "classical"."""
+    from importlib.resources import files
+
+    return "rtn" if (files("oldfilm.weights") / "fast.safetensors").is_file() else "classical"
+
+
 def restore_stream(frames: Iterable[np.ndarray], method: str = "classical", *, preset: str = "fast",
                    weights: str | Path | None = None, device: str = "auto", **options: Any) -> Iterator[np.ndarray]:
     """Restore a stream of (H, W, C) frames; yields one restored frame per input, in order.
