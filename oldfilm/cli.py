@@ -89,6 +89,78 @@ def restore(
     _say(f"wrote {out}")
 
 
+@app.command()
+def degrade(
+    src: Annotated[Path | None, typer.Argument(help="Clean input video file or frame folder.")] = None,
+    dst: Annotated[Path | None, typer.Argument(help="Output file (.mp4/.mkv/.mov) or folder.")] = None,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same damage.")] = 0,
+    preset: Annotated[str, typer.Option(help="light | medium | heavy | paper (training)")] = "medium",
+    mask_out: Annotated[Path | None, typer.Option(help="Folder for per-frame contaminant masks.")] = None,
+    params_out: Annotated[Path | None, typer.Option(help="JSON file for the sampled parameters.")] = None,
+    textures: Annotated[Path | None, typer.Option(help="Folder of real texture images to mix in.")] = None,
+    preview: Annotated[Path | None, typer.Option(help="Render a PNG grid of examples instead.")] = None,
+    codec: Annotated[str, typer.Option(help="auto | h264 | ffv1 | png | tiff")] = "auto",
+    crf: Annotated[int, typer.Option(help="H.264 quality (lower is better; 17 ≈ visually lossless).")] = 17,
+    overwrite: Annotated[bool, typer.Option(help="Replace existing outputs.")] = False,
+) -> None:
+    """Make a clean clip look like an old film: dust, scratches, grain, flicker, weave, fading (seeded)."""
+    from oldfilm.degrade import api as degrade_api
+    from oldfilm.errors import UsageError
+
+    if preview is not None:
+        if src is not None or dst is not None:
+            raise UsageError("--preview renders a grid of examples; give it without IN and OUT.")
+        _say(f"wrote {degrade_api.render_preview(preview, seed, overwrite=overwrite)}")
+        return
+    if src is None or dst is None:
+        raise UsageError("oldfilm degrade needs IN and OUT (or --preview FILE).")
+    update, close = _progress("degrade")
+    try:
+        out = degrade_api.degrade(src, dst, seed=seed, preset=preset, mask_out=mask_out,
+                                  params_out=params_out, textures=textures, codec=codec, crf=crf,
+                                  overwrite=overwrite, progress=update)
+    finally:
+        close()
+    _say(f"wrote {out}")
+
+
+@app.command()
+def metrics(
+    out: Annotated[Path, typer.Argument(help="Restored video file or frame folder to score.")],
+    ref: Annotated[Path | None, typer.Option(help="The clean video/folder (enables PSNR, SSIM).")] = None,
+    noref_every: Annotated[int, typer.Option(help="NIQE/BRISQUE on one frame in N (0: skip).")] = 1,
+    json_out: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """Score a video: PSNR, SSIM (with --ref), warping error, flicker, NIQE, BRISQUE."""
+    import json
+
+    from oldfilm.metrics import evaluate_paths
+
+    scores = evaluate_paths(out, ref, noref_every=noref_every).as_dict()
+    if json_out:
+        typer.echo(json.dumps(scores))
+        return
+    for key, value in scores.items():
+        typer.echo(f"{key:>8}: {'–' if value is None else round(value, 4)}")
+
+
+@app.command()
+def bench(
+    quick: Annotated[bool, typer.Option(help="Small set (< 5 min on 2 cores), not the full run.")] = False,
+    out: Annotated[Path, typer.Option(help="Folder for benchmark[-quick].md and its files.")] = Path("docs"),
+    cache: Annotated[Path | None, typer.Option(help="Cache of the evaluation set.")] = None,
+    methods: Annotated[str | None, typer.Option(help="Comma-separated method names (default: all).")] = None,
+    weights: Annotated[list[Path] | None, typer.Option(help="Also benchmark RTN with this file.")] = None,
+) -> None:
+    """Benchmark the restorers and baselines on the evaluation clip; writes a report."""
+    from oldfilm.bench import run_bench
+
+    names = tuple(m.strip() for m in methods.split(",") if m.strip()) if methods else ()
+    path = run_bench(quick=quick, out_dir=out, cache=cache, methods=names, weights=tuple(weights or ()),
+                     say=_say)
+    _say(f"wrote {path}")
+
+
 def _on_sigterm(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 

@@ -3,18 +3,22 @@ chains, forwards (streaming, state carried frame to frame) and backwards (within
 buffer).
 
 Per step from frame p to frame c (one function, ``propagate_step``, for both directions):
-    ab_w   = warp(ab_p, flow c→p)                      carry colour along the flow
-    v      = warp(v_p) · fb(c, p) · photo(c, p)         local validity: forward-backward consistency
-                                                        (Sundaram et al. 2010) and L agreement after warping
-    fill   = weighted guided filter of ab_w on L_c      holes and drift re-anchored to L's structure
-    ab_c   = v · ab_w + (1 − v) · fill                  trust the flow where it is consistent
-    v_c    = v + (1 − v) · support(fill)                filled pixels inherit their neighbours' validity
-The blending weight of a direction is ``v · decay^d`` with d the distance (frames) from its keyframe, so
-several keyframes blend by confidence and far keyframes fade. Scene cuts reset everything.
+    q      = fb(c, p) · photo(c, p) · inside(c, p)      this step's validity: forward-backward consistency
+                                                        (Sundaram et al. 2010), L agreement after warping,
+                                                        and the flow landing inside the frame
+    coords = warp(coords_p)                             where each pixel sits in the key frame: colours are
+    chain  = warp(chain_p) · q                          sampled from the key once, not resampled per step
+    ab_w   = chain · key(coords) + (1 − chain) · warp(ab_p)
+    v      = warp(v_p) · q
+    fill   = weighted guided filter of ab_w on L_c      holes re-anchored to L's structure (He et al. 2013)
+    ab_c   = v · ab_w + (1 − v) · fill
+    v_c    = v + (1 − v) · support(fill)                filled pixels inherit part of their neighbours' trust
+The blending weight of a direction is ``v · decay^d``, d the distance (frames) from its key, so several
+keyframes blend by confidence and far keys fade. Scene cuts stop propagation.
 
-Memory bound: ab is propagated at reduced resolution (``max_side``); the backward pass reaches at most
-``window`` frames behind a keyframe, so at most ``window`` frames are buffered, each holding its full-res L
-(4 bytes/pixel) and a few work-resolution maps (≈ 36 bytes per work pixel).
+Memory bound: flows, ab and validity live at reduced resolution (``max_side``); the backward pass reaches
+at most ``window`` frames behind a keyframe, so at most ``window`` frames are buffered, each holding its
+full-res L (4 bytes/pixel) and ≈ 25 float32 maps at work resolution (two directions + flows).
 """
 
 from __future__ import annotations
@@ -37,37 +41,41 @@ class PropagateConfig:
     """How ab travels along the flow chains.
 
     Attributes:
-        max_side: ab, confidence and flow live at this longer side (pixels); ab is smooth, so the final
-            full-resolution ab is a guided upsampling on L. 0 works at full resolution.
+        max_side: flows, ab and validity live at this longer side (pixels); the full-resolution ab samples
+            the full-resolution key along the tracked coordinates. 0 works at full resolution.
         flow_preset: OpenCV DIS preset for consecutive frames ("ultrafast", "fast", "medium").
         decay: per-frame factor on a direction's blending weight (distance from its keyframe).
-        fb_sigma: forward-backward residual (pixels, at work resolution) at which validity falls to e^-1.
-        fb_rel: part of the flow magnitude² tolerated as forward-backward residual (fast motion is noisier).
-        photo_sigma: L difference (L* units) between a frame and its warped neighbour at which validity
-            falls to e^-1 (catches occlusions the flow check misses).
-        fill_radius: window radius (work pixels) of the weighted guided filter that re-anchors ab on L.
+        fb_tol: forward-backward residual (work pixels) tolerated before validity starts to fall.
+        fb_sigma: residual beyond ``fb_tol`` (work pixels) at which validity falls to e^-1.
+        fb_rel: part of the flow magnitude tolerated as extra residual (fast motion is noisier).
+        photo_tol: L difference (L* units) between a frame and its warped neighbour tolerated as noise.
+        photo_sigma: L difference beyond ``photo_tol`` at which validity falls to e^-1.
+        fill_radius: window radius (work pixels) of the weighted guided filter that fills holes.
         fill_eps: its regulariser, in (L/100)²; smaller follows L's edges more tightly.
         min_weight: below this blending weight a backward pass stops (nothing visible is left to carry).
         window: the most frames buffered for the backward pass (the look-behind of a keyframe).
-        exemplar_weight: validity given to an exemplar transfer at a scene start (a keyframe has 1).
+        exemplar_weight: weight of an exemplar transfer at a scene start (a keyframe has 1).
     """
 
     max_side: int = 320
     flow_preset: str = "medium"
     decay: float = 0.97
+    fb_tol: float = 0.5
     fb_sigma: float = 1.0
-    fb_rel: float = 0.01
+    fb_rel: float = 0.05
+    photo_tol: float = 3.0
     photo_sigma: float = 8.0
     fill_radius: int = 6
     fill_eps: float = 1e-3
     min_weight: float = 0.01
     window: int = 96
     exemplar_weight: float = 0.5
+    track: float = 1.0
 
 
 @dataclass(frozen=True)
 class Key:
-    """A colour reference for one frame: its ab at full and at work resolution."""
+    """A colour reference for one frame: (H, W, 2) ab at full and (h, w, 2) at work resolution."""
 
     ab_full: np.ndarray
     ab: np.ndarray
@@ -108,22 +116,114 @@ class Chroma:
         return self.valid * (self.base * decay**self.distance)
 
     def ab_full(self, size: tuple[int, int]) -> np.ndarray:
-        """(H, W, 2) ab at full resolution: the full-res key sampled along the tracked coordinates where the
-        chain holds (no repeated resampling, so no blur), the work-resolution ab upsampled elsewhere."""
-        H, W = size
+        """(H, W, 2) ab at full resolution: the full-res key sampled at the tracked coordinates where the
+        chain holds (one resampling in all, so no blur builds up), the work-resolution ab elsewhere."""
         h, w = self.ab.shape[:2]
-        if (h, w) == (H, W) and self.key.ab_full.shape[:2] == (H, W):
-            return self.ab
-        sx, sy = W / w, H / h
-        c = resize_map(self.coords, (H, W))
         kh, kw = self.key.ab_full.shape[:2]
+        c = resize_map(self.coords, size)
         mx = (c[..., 0] + 0.5) * (kw / w) - 0.5
         my = (c[..., 1] + 0.5) * (kh / h) - 0.5
-        direct = cv2.remap(self.key.ab_full, mx.astype(np.float32), my.astype(np.float32), cv2.INTER_LINEAR,
-                           borderMode=cv2.BORDER_REPLICATE)
-        del sx, sy
-        ch = resize_map(self.chain, (H, W))[..., None]
-        return ch * direct + (1.0 - ch) * resize_map(self.ab, (H, W))
+        direct = cv2.remap(self.key.ab_full, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        ch = resize_map(self.chain, size)[..., None]
+        return ch * direct + (1.0 - ch) * resize_map(self.ab, size)
+
+
+@dataclass
+class Propagated:
+    """One frame out of the propagator, in display order.
+
+    Attributes:
+        index: frame number in the stream.
+        L_full: (H, W) float32 L* of the clip.
+        L: (h, w) L* at work resolution.
+        fwd, bwd: the chains that reached this frame from a key before / after it (None: none did).
+        flow_prev: (2, h, w) flow from this frame to the previous frame of its scene, None at a scene start.
+        is_key: the frame is a keyframe (its output is the reference's ab as given).
+    """
+
+    index: int
+    L_full: np.ndarray
+    L: np.ndarray
+    fwd: Chroma | None
+    bwd: Chroma | None
+    flow_prev: np.ndarray | None
+    is_key: bool = False
+
+
+@dataclass
+class _Slot:
+    index: int
+    L_full: np.ndarray
+    L: np.ndarray
+    flow_prev: np.ndarray | None = None
+    flow_next: np.ndarray | None = None
+    fwd: Chroma | None = None
+    bwd: Chroma | None = None
+    is_key: bool = False
+
+
+def step_validity(L_c: np.ndarray, L_p: np.ndarray, flow_cp: np.ndarray, flow_pc: np.ndarray,
+                  cfg: PropagateConfig) -> np.ndarray:
+    """(h, w) validity in [0, 1] of carrying frame p's pixels to frame c along ``flow_cp`` (c→p)."""
+    h, w = L_c.shape
+    back = warp_image(np.ascontiguousarray(flow_pc.transpose(1, 2, 0)), flow_cp).transpose(2, 0, 1)
+    resid = np.sqrt(((flow_cp + back) ** 2).sum(0))
+    mag = np.sqrt((flow_cp**2).sum(0))
+    fb = np.maximum(resid - cfg.fb_tol - cfg.fb_rel * mag, 0.0) / cfg.fb_sigma
+    dL = np.maximum(np.abs(L_c - warp_image(L_p, flow_cp)) - cfg.photo_tol, 0.0) / cfg.photo_sigma
+    gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    x, y = gx + flow_cp[0], gy + flow_cp[1]
+    inside = (x >= -0.5) & (x <= w - 0.5) & (y >= -0.5) & (y <= h - 0.5)
+    return (np.exp(-(fb * fb) - dL * dL) * inside).astype(np.float32)
+
+
+def fill_holes(L: np.ndarray, ab: np.ndarray, valid: np.ndarray,
+               cfg: PropagateConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Keep ab where valid, fill the rest from valid neighbours along L (weighted guided filter)."""
+    if cfg.fill_radius <= 0:
+        return ab, valid
+    a, b, _ = guided_coefficients(L / 100.0, ab, cfg.fill_radius, cfg.fill_eps, weight=valid)
+    fill = a * (L / 100.0)[..., None] + b
+    k = 2 * cfg.fill_radius + 1
+    support = cv2.boxFilter(valid, -1, (k, k), borderType=cv2.BORDER_REFLECT)
+    v = valid[..., None]
+    return (v * ab + (1.0 - v) * fill).astype(np.float32), (valid + (1.0 - valid) * support).astype(np.float32)
+
+
+def propagate_step(prev: Chroma, L_c: np.ndarray, L_p: np.ndarray, flow_cp: np.ndarray, flow_pc: np.ndarray,
+                   cfg: PropagateConfig) -> Chroma:
+    """Carry ``prev`` (at frame p) to frame c. Flows are (2, h, w): c→p and p→c. Same for both directions."""
+    q = step_validity(L_c, L_p, flow_cp, flow_pc, cfg)
+    coords = warp_image(prev.coords, flow_cp)
+    chain = warp_image(prev.chain, flow_cp) * q * cfg.track
+    direct = cv2.remap(prev.key.ab, coords[..., 0], coords[..., 1], cv2.INTER_LINEAR,
+                       borderMode=cv2.BORDER_REPLICATE)
+    ab_w = chain[..., None] * direct + (1.0 - chain[..., None]) * warp_image(prev.ab, flow_cp)
+    ab, v = fill_holes(L_c, ab_w, warp_image(prev.valid, flow_cp) * q, cfg)
+    return Chroma(prev.key, ab, v, chain, coords, prev.distance + 1, prev.base)
+
+
+def fuse_weights(p: Propagated, decay: float) -> tuple[np.ndarray, np.ndarray]:
+    """(h, w) forward and backward blending weights of a frame (zeros for a missing direction)."""
+    zero = np.zeros(p.L.shape, np.float32)
+    wf = p.fwd.weight(decay) if p.fwd is not None else zero
+    wb = p.bwd.weight(decay) if p.bwd is not None else zero
+    return wf, wb
+
+
+def fuse(p: Propagated, decay: float, size: tuple[int, int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Blend the two directions by weight → (ab (h, w, 2), confidence (h, w)) at work resolution, or ab at
+    full resolution ``size`` (then the confidence is still at work resolution)."""
+    wf, wb = fuse_weights(p, decay)
+    conf = (1.0 - (1.0 - wf) * (1.0 - wb)).astype(np.float32)
+    shape = p.L.shape if size is None else size
+    if size is not None:
+        wf, wb = resize_map(wf, size), resize_map(wb, size)
+    num = np.zeros(shape + (2,), np.float32)
+    for c, wgt in ((p.fwd, wf), (p.bwd, wb)):
+        if c is not None:
+            num += wgt[..., None] * (c.ab if size is None else c.ab_full(size))
+    return (num / np.maximum(wf + wb, 1e-6)[..., None]).astype(np.float32), conf
 
 
 @dataclass
@@ -137,8 +237,8 @@ class Propagator:
     Attributes:
         cfg: propagation settings.
         keys: frame index → (H, W, 2) float32 ab of the reference for that frame.
-        exemplar: optional function L_full (H, W) → ab (H, W, 2) used at the start of a scene that has no
-            keyframe there (exemplar colour transfer).
+        exemplar: optional function L_full (H, W) → ab (H, W, 2), applied at the start of every scene that
+            has no keyframe there (exemplar colour transfer).
         flow: the flow estimator (default DIS with ``cfg.flow_preset``, at work resolution).
     """
 
@@ -161,9 +261,9 @@ class Propagator:
         if cut or self._prev is None:
             out += self._end_scene()
             self._scene_start, self._scene_ref, self._prev = index, False, None
-        h, w = work_size(*L_full.shape, self.cfg.max_side)
         L_full = L_full.astype(np.float32, copy=False)
-        slot = _Slot(index, L_full, resize_map(L_full, (h, w)))
+        size = work_size(*L_full.shape, self.cfg.max_side)
+        slot = _Slot(index, L_full, resize_map(L_full, size))
         prev = self._prev
         if prev is not None:
             slot.flow_prev = self.flow(slot.L / 100.0, prev.L / 100.0)
@@ -172,12 +272,12 @@ class Propagator:
                 slot.fwd = propagate_step(prev.fwd, slot.L, prev.L, slot.flow_prev, prev.flow_next, self.cfg)
         key = self.keys.get(index)
         if key is not None:
-            slot.key_ab = key
-            slot.fwd = Chroma(resize_map(key, (h, w)), np.ones((h, w), np.float32))
+            key = key.astype(np.float32, copy=False)
+            slot.fwd, slot.is_key = Chroma.at_key(Key(key, resize_map(key, size))), True
             self._scene_ref = True
         elif prev is None and self.exemplar is not None:
-            slot.fwd = Chroma(resize_map(self.exemplar(slot.L_full), (h, w)), np.ones((h, w), np.float32),
-                              base=self.cfg.exemplar_weight)
+            ab = self.exemplar(L_full).astype(np.float32, copy=False)
+            slot.fwd = Chroma.at_key(Key(ab, resize_map(ab, size)), base=self.cfg.exemplar_weight)
             self._scene_ref = True
         self._buf.append(slot)
         self._prev = slot
@@ -207,10 +307,7 @@ class Propagator:
                 break
 
     def _emit(self, n: int) -> list[Propagated]:
-        out = []
-        for s in self._buf[:n]:
-            ab, conf = fuse(s.fwd, s.bwd, self.cfg.decay, s.L.shape)
-            out.append(Propagated(s.index, s.L_full, s.L, ab, conf, s.flow_prev, s.key_ab))
+        out = [Propagated(s.index, s.L_full, s.L, s.fwd, s.bwd, s.flow_prev, s.is_key) for s in self._buf[:n]]
         del self._buf[:n]
         return out
 

@@ -56,6 +56,8 @@ class FilmParams:
     """"gaussian", "speckle" or None."""
     noise_sigma: float | None
     """Noise std, 0–255 scale."""
+    noise_gray: bool
+    """One noise field shared by the channels (luma noise) rather than one per channel."""
     blur_sigma: tuple[float, float] | None
     """Blur sigmas (x, y) in config pixels; equal when isotropic."""
     blur_angle: float
@@ -103,7 +105,7 @@ class FilmParams:
     emulsion_rate: float
     """New emulsion-damage patches per frame."""
     stain_tint: tuple[float, float, float]
-    """RGB transmittance weights of multiplied stains (1, 1, 1 = neutral)."""
+    """RGB absorption weights of multiplied stains (1, 1, 1 = neutral grey; low red = yellow-brown)."""
     line_count: int
     """Line scratches kept alive (0 = none)."""
     lines: tuple[LineScratch, ...]
@@ -169,24 +171,26 @@ def sample_line(c: ContaminantConfig, rng: np.random.Generator, width: int, born
         top = float(rng.uniform(0.0, 0.5))
         extent = (top, float(rng.uniform(top + 0.3, 1.0)))
     return LineScratch(
-        x=float(rng.uniform(0.03, 0.97) * width), drift=uniform(rng, c.line_drift) * float(rng.choice([-1, 1])),
+        x=float(rng.uniform(0.03, 0.97) * width),
+        drift=uniform(rng, c.line_drift) * float(rng.choice([-1, 1])),
         width=uniform(rng, c.line_width), intensity=uniform(rng, c.line_intensity),
-        opacity=uniform(rng, c.opacity), mode=mode, intermittent=bool(rng.random() < c.line_intermittent_prob),
+        opacity=uniform(rng, c.opacity), mode=mode,
+        intermittent=bool(rng.random() < c.line_intermittent_prob),
         life=integer(rng, c.line_life), extent=extent, born=born,
     )
 
 
 _CASTS = ((1.12, 0.86, 0.94), (1.08, 1.0, 0.78), (1.05, 0.92, 1.02))
-"""Typical casts of faded colour stock: red-magenta (cyan dye lost), yellow (blue-sensitive dye lost), pink."""
+"""Typical casts of faded colour stock: red-magenta (cyan dye lost), yellow (blue dye lost), pink."""
 
 
 def sample_template(cfg: DegradeConfig, rng: np.random.Generator, size: tuple[int, int]) -> FilmParams:
     """Draw the per-video degradation template for frames of ``size`` (H, W)."""
     q, f, c = cfg.quality, cfg.film, cfg.contaminants
     h, w = size
-    on = [bool(rng.random() < p) for p in (q.noise_prob, q.blur_prob, q.resample_prob, q.jpeg_prob, q.jitter_prob,
-                                           f.flicker_prob, f.grain_prob, f.weave_prob, f.vignette_prob,
-                                           f.fade_prob, f.bw_prob, c.prob, c.line_prob)]
+    probs = (q.noise_prob, q.blur_prob, q.resample_prob, q.jpeg_prob, q.jitter_prob, f.flicker_prob,
+             f.grain_prob, f.weave_prob, f.vignette_prob, f.fade_prob, f.bw_prob, c.prob, c.line_prob)
+    on = [bool(rng.random() < p) for p in probs]
     noise, blur, resample, jpg, jitter, flick, grain, weave, vign, fade, bw, dirt, lines = on
     sx = sy = 0.0
     if blur:
@@ -194,14 +198,16 @@ def sample_template(cfg: DegradeConfig, rng: np.random.Generator, size: tuple[in
         sy = uniform(rng, q.blur_sigma) if rng.random() < q.blur_aniso_prob else sx
     interp = (str(rng.choice(["area", "linear", "cubic", "nearest"], p=[0.4, 0.3, 0.2, 0.1])),
               str(rng.choice(["linear", "cubic", "nearest"], p=[0.5, 0.4, 0.1])))
-    cast = tuple(float(v) for v in np.asarray(_CASTS[int(rng.integers(len(_CASTS)))]) + rng.normal(0, 0.02, 3))
-    tint = (1.0, 1.0, 1.0) if bw else (float(rng.uniform(0.75, 0.95)), float(rng.uniform(0.6, 0.85)),
-                                       float(rng.uniform(0.35, 0.65)))
+    base = np.asarray(_CASTS[int(rng.integers(len(_CASTS)))])
+    cast = tuple(float(v) for v in base + rng.normal(0.0, 0.02, 3))
+    tint = (1.0, 1.0, 1.0) if bw else (float(rng.uniform(0.35, 0.65)), float(rng.uniform(0.6, 0.85)),
+                                       float(rng.uniform(0.9, 1.0)))
     line_count = integer(rng, c.line_count) if lines else 0
     return FilmParams(
         height=h, width=w, scale=min(h, w) / cfg.reference_size,
         noise=("speckle" if rng.random() < q.speckle_prob else "gaussian") if noise else None,
         noise_sigma=uniform(rng, q.noise_sigma) if noise else None,
+        noise_gray=bool(rng.random() < q.noise_gray_prob),
         blur_sigma=(sx, sy) if blur else None, blur_angle=float(rng.uniform(0, np.pi)),
         resample_scale=uniform(rng, q.resample_scale) if resample else None, resample_interp=interp,
         jpeg_quality=integer(rng, q.jpeg_quality) if jpg else None,

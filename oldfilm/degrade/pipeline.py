@@ -55,6 +55,15 @@ class _Spot:
 
 
 @dataclass
+class _Dust:
+    """Live dust specks of one blend mode: fixed-point outlines, uint8 strengths, frames left."""
+
+    polygons: list[np.ndarray]
+    values: list[int]
+    life: list[int]
+
+
+@dataclass
 class _Line:
     """A live line scratch: its spec, current column and age in frames."""
 
@@ -77,9 +86,11 @@ class FilmDegrader:
     """Degrade a stream of frames of one video, one frame per ``step``.
 
     Convention:
-        ``size``: (H, W) of every frame. Frames: (H, W, C), C = 1 or 3 (RGB), uint8, uint16 or float in [0, 1].
+        ``size``: (H, W) of every frame. Frames: (H, W, C), C = 1 or 3 (RGB); uint8, uint16 or float in
+        [0, 1].
         ``step`` returns (degraded frame, same shape and dtype; mask (H, W) bool; ``FrameParams``).
-        ``textures``: optional user texture images (any dtype, grey or RGB) mixed in with the procedural ones.
+        ``textures``: user texture images (any dtype, grey or RGB; or ``textures.texture_from_image``
+        results) mixed in with the procedural ones.
         ``template``: a given template instead of a sampled one (e.g. to replay a JSON).
 
     Example:
@@ -97,13 +108,17 @@ class FilmDegrader:
         self.cfg, self.rng, self.size = cfg, rng, (h, w)
         self.template = template if template is not None else sample_template(cfg, rng, (h, w))
         self.index = 0
-        self._textures = [t if t.ndim == 2 and t.dtype == np.float32 else textures_from(t) for t in textures]
+        self._channels: int | None = None
+        self._textures = [t if t.ndim == 2 and t.dtype == np.uint8 else tx.texture_from_image(t)
+                          for t in textures]
         self._spots: list[_Spot] = []
+        self._dust = {m: _Dust([], [], []) for m in ops.BLEND_MODES}
         self._lines = [_Line(s, s.x) for s in self.template.lines]
         self._flicker = np.zeros(2)
         self._weave = np.zeros(3)
         t = self.template
         self._vignette = ops.vignette_map(h, w, t.vignette) if t.vignette is not None else None
+        self._vignette_c: np.ndarray | None = None  # expanded to the frames' channels on first use
 
     # ------------------------------------------------------------ per frame
 
@@ -114,7 +129,8 @@ class FilmDegrader:
         q, s, rel = self.cfg.quality, t.scale, self.cfg.quality.frame_perturbation
         noise = perturb(t.noise_sigma, q.noise_sigma, rel, rng)
         blur = self._frame_blur()
-        quality = None if t.jpeg_quality is None else int(round(perturb(t.jpeg_quality, q.jpeg_quality, rel, rng)))
+        jpg = perturb(t.jpeg_quality, q.jpeg_quality, rel, rng)
+        quality = None if jpg is None else int(round(jpg))
         bright = perturb(t.brightness, q.brightness, rel, rng)
         contrast = perturb(t.contrast, q.contrast, rel, rng)
         grain = perturb(t.grain_strength, self.cfg.film.grain_strength, rel, rng)
@@ -133,24 +149,27 @@ class FilmDegrader:
         if grain is not None:
             x = ops.film_grain(x, grain, t.grain_size * s, rng, monochrome=t.monochrome)
 
-        layers = {m: np.zeros(self.size, np.float32) for m in ops.BLEND_MODES}
+        layers = {m: np.zeros(self.size, np.float32) for m in (*ops.BLEND_MODES, "stain")}
         spawned = self._spawn()
+        self._draw_dust(layers)
         self._draw_spots(layers)
         new_lines = self._update_lines()
         lines = self._draw_lines(layers)
-        tint = None if x.shape[-1] == 1 else np.asarray(t.stain_tint, np.float32)
-        x = ops.blend_layers(x, layers["add"], layers["subtract"], layers["multiply"], tint)
-        mask = (layers["add"] + layers["subtract"] + layers["multiply"]) > self.cfg.mask_threshold
+        x = ops.blend_layers(x, layers["add"], layers["subtract"], layers["multiply"], layers["stain"],
+                             np.asarray(t.stain_tint, np.float32))
+        mask = sum(layers.values()) > self.cfg.mask_threshold
 
         if t.flicker is not None or self._vignette is not None:
-            x = ops.flicker(x, gain, offset, self._vignette)
+            if self._vignette is not None and self._vignette_c is None:
+                self._vignette_c = ops.expand(self._vignette, x.shape[-1])
+            x = ops.flicker(x, gain, offset, self._vignette_c)
         if bright is not None:
             x = ops.color_jitter(x, bright, contrast)
         if t.resample_scale is not None:
             x = ops.resample(x, t.resample_scale, *t.resample_interp)
         if noise is not None:
             apply_noise = ops.speckle_noise if t.noise == "speckle" else ops.gaussian_noise
-            x = apply_noise(x, noise, rng, monochrome=t.monochrome)
+            x = apply_noise(x, noise, rng, monochrome=t.monochrome or t.noise_gray)
         np.clip(x, 0.0, 1.0, out=x)
         if quality is not None:
             u8 = ops.jpeg(from_float(x, np.uint8), quality)
@@ -171,6 +190,11 @@ class FilmDegrader:
         if frame.ndim != 3 or frame.shape[:2] != self.size or frame.shape[2] not in (1, 3):
             raise InputError(f"expected a frame of shape ({self.size[0]}, {self.size[1]}, 1 or 3), "
                              f"got {frame.shape}.")
+        if self._channels is None:
+            self._channels = frame.shape[2]
+        elif frame.shape[2] != self._channels:
+            raise InputError(f"frame {self.index} has {frame.shape[2]} channels, the stream had "
+                             f"{self._channels}.")
         if frame.dtype not in (np.uint8, np.uint16, np.float32, np.float64):
             raise InputError(f"frames must be uint8, uint16 or float in [0, 1], got {frame.dtype}.")
 
@@ -212,18 +236,48 @@ class FilmDegrader:
         for kind, rate in zip(_KINDS, rates, strict=True):
             n = int(self.rng.poisson(rate)) if rate > 0 else 0
             counts[kind] = n
-            self._spots.extend(self._make_spot(kind) for _ in range(n))
+            if kind == "dust":
+                self._spawn_dust(n)
+            else:
+                self._spots.extend(self._make_spot(kind) for _ in range(n))
         return counts
+
+    def _spawn_dust(self, n: int) -> None:
+        """``n`` new specks, sampled together: sizes skewed to small (u² between the range ends), bright or
+        dark, one or two frames long."""
+        if n == 0:
+            return
+        rng, c, (h, w) = self.rng, self.cfg.contaminants, self.size
+        lo, hi = c.dust_size
+        radii = (lo + (hi - lo) * rng.random(n) ** 2) * self.template.scale
+        centres = rng.random((n, 2)) * (w, h)
+        polygons = tx.dust_polygons(rng, centres, radii)
+        bright = rng.random(n) < c.dust_bright_prob
+        multiply = rng.random(n) < c.multiply_prob
+        life = np.where(rng.random(n) < c.dust_persist_prob, 2, 1)
+        values = np.round(rng.uniform(c.opacity[0], c.opacity[1], n) * rng.uniform(0.6, 1.0, n) * 255)
+        for i in range(n):
+            d = self._dust["add" if bright[i] else "multiply" if multiply[i] else "subtract"]
+            d.polygons.append(polygons[i])
+            d.values.append(int(values[i]))
+            d.life.append(int(life[i]))
+
+    def _draw_dust(self, layers: dict[str, np.ndarray]) -> None:
+        for mode, d in self._dust.items():
+            if not d.polygons:
+                continue
+            canvas = np.zeros(self.size, np.uint8)
+            tx.draw_polygons(canvas, d.polygons, d.values)
+            np.maximum(layers[mode], canvas.astype(np.float32) * np.float32(1 / 255), out=layers[mode])
+            keep = [i for i, k in enumerate(d.life) if k > 1]
+            self._dust[mode] = _Dust([d.polygons[i] for i in keep], [d.values[i] for i in keep],
+                                     [d.life[i] - 1 for i in keep])
 
     def _make_spot(self, kind: str) -> _Spot:
         rng, c, s = self.rng, self.cfg.contaminants, self.template.scale
         h, w = self.size
         life, wiggle = 1, 0.0
-        if kind == "dust":
-            patch = tx.augment(tx.dust_speck(rng, uniform(rng, c.dust_size) * s), rng)
-            bright = rng.random() < c.dust_bright_prob
-            life = 2 if rng.random() < c.dust_persist_prob else 1
-        elif self._textures and rng.random() < c.real_texture_prob:
+        if self._textures and rng.random() < c.real_texture_prob:
             tex = self._textures[int(rng.integers(len(self._textures)))]
             patch, bright = tx.real_texture(tex, rng, min(h, w)), rng.random() < 0.5
         elif kind == "scratch":
@@ -235,15 +289,16 @@ class FilmDegrader:
             patch, bright = tx.augment(patch, rng), rng.random() < 0.15
             life, wiggle = integer(rng, c.hair_life), 0.7 * s
         elif kind == "blotch":
-            patch, bright = tx.augment(tx.blotch(rng, uniform(rng, c.blotch_size) * s), rng), False
+            patch = tx.augment(tx.blotch(rng, uniform(rng, c.blotch_size) * s), rng, crop=False)
+            bright = False
         elif kind == "crack":
-            patch = tx.crack(rng, uniform(rng, c.crack_size) * s, rng.uniform(0.6, 1.2) * s)
+            patch = tx.crack(rng, uniform(rng, c.crack_size) * s, rng.uniform(0.5, 1.0) * s)
             patch, bright = tx.augment(patch, rng), rng.random() < 0.5
         else:
             patch = tx.emulsion_damage(rng, uniform(rng, c.emulsion_size) * s)
-            patch, bright = tx.augment(patch, rng), rng.random() < 0.8
-        mode = "add" if bright else ("multiply" if kind == "blotch" or rng.random() < c.multiply_prob
-                                      else "subtract")
+            patch, bright = tx.augment(patch, rng, crop=False), rng.random() < 0.8
+        mode = "add" if bright else ("stain" if kind == "blotch" else "multiply"
+                                      if rng.random() < c.multiply_prob else "subtract")
         cy, cx = int(rng.integers(0, h)), int(rng.integers(0, w))
         if kind == "hair" and rng.random() < 0.5:  # caught at the gate's edge
             cx = int(rng.integers(0, max(w // 10, 1)))
@@ -276,16 +331,12 @@ class FilmDegrader:
             x = ln.x + float(self.rng.normal(0.0, c.line_jitter * s))
             visible = not ln.spec.intermittent or bool(self.rng.random() < c.line_visible_prob)
             if visible:
-                tx.line_scratch(layers[ln.spec.mode], x, ln.spec.width * s,
-                                      ln.spec.intensity * ln.spec.opacity, self.rng, ln.spec.extent)
+                strength = ln.spec.intensity * ln.spec.opacity
+                tx.line_scratch(layers[ln.spec.mode], x, ln.spec.width * s, strength, self.rng,
+                                ln.spec.extent)
             out.append((x, visible))
             ln.age += 1
         return tuple(out)
-
-
-def textures_from(img: np.ndarray) -> np.ndarray:
-    """A user texture image → the float32 (h, w) patch the degrader blends (see ``textures.texture_from_image``)."""
-    return tx.texture_from_image(img)
 
 
 def degrade_clip(frames: np.ndarray | Sequence[np.ndarray], rng: np.random.Generator,

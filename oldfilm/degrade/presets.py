@@ -22,7 +22,7 @@ Range = tuple[float, float]
 
 @dataclass(frozen=True)
 class ContaminantConfig:
-    """Dust, scratches, hairs, stains, cracks and emulsion damage blended onto the frame (paper §3.3 + more)."""
+    """Dust, scratches, hairs, stains, cracks and emulsion damage blended onto the frame (paper §3.3+)."""
 
     prob: float = 0.9
     """Probability that a video carries transient contaminants (dust, short scratches, hairs, ...)."""
@@ -94,6 +94,8 @@ class QualityConfig:
     """Noise standard deviation on the 0–255 scale (the paper's [5, 50])."""
     speckle_prob: float = 0.3
     """Probability that the noise is speckle (multiplicative) rather than additive Gaussian."""
+    noise_gray_prob: float = 0.4
+    """Probability that colour noise is one field for all channels (luma noise, as in Real-ESRGAN)."""
     blur_prob: float = 0.6
     """Probability that a video is blurred."""
     blur_sigma: Range = (0.3, 2.0)
@@ -156,7 +158,7 @@ class FilmConfig:
 
 @dataclass(frozen=True)
 class DegradeConfig:
-    """The whole degradation model. ``DegradeConfig()`` is the RTN training distribution (``PRESETS["paper"]``)."""
+    """The whole degradation model. ``DegradeConfig()`` is the training distribution, ``PRESETS["paper"]``."""
 
     contaminants: ContaminantConfig = field(default_factory=ContaminantConfig)
     """Contaminant blending: dust, scratches, hairs, blotches, cracks, emulsion damage, line scratches."""
@@ -182,10 +184,11 @@ def _validate(cfg: object, prefix: str = "") -> None:
             _validate(v, name + ".")
         elif isinstance(v, tuple):
             if len(v) != 2 or v[0] > v[1] or v[0] < 0:
-                raise UsageError(f"degradation setting {name} must be a range (lo, hi) with 0 <= lo <= hi, got {v}.")
+                raise UsageError(f"degradation setting {name} must be a range (lo, hi) with 0 <= lo <= hi, "
+                                 f"got {v}.")
         elif f.name.endswith("_prob") or f.name == "prob":
             if not 0.0 <= v <= 1.0:
-                raise UsageError(f"degradation setting {name} is a probability and must be in [0, 1], got {v}.")
+                raise UsageError(f"degradation setting {name} is a probability, so in [0, 1]; got {v}.")
     if isinstance(cfg, DegradeConfig) and cfg.reference_size < 16:
         raise UsageError(f"reference_size must be at least 16 pixels, got {cfg.reference_size}.")
 
@@ -197,7 +200,8 @@ _LIGHT = DegradeConfig(
         line_prob=0.3, line_count=(1, 1), line_intensity=(0.08, 0.25), opacity=(0.6, 0.8),
     ),
     quality=QualityConfig(
-        noise_prob=0.4, noise_sigma=(3.0, 10.0), blur_prob=0.5, blur_sigma=(0.3, 1.0), resample_prob=0.2,
+        noise_prob=0.4, noise_sigma=(3.0, 10.0), noise_gray_prob=0.8, blur_prob=0.5,
+        blur_sigma=(0.3, 1.0), resample_prob=0.2,
         resample_scale=(0.6, 0.9), jpeg_prob=0.3, jpeg_quality=(75, 100), jitter_prob=0.3,
         brightness=(0.95, 1.05), contrast=(0.95, 1.0),
     ),
@@ -215,7 +219,8 @@ _MEDIUM = DegradeConfig(
         line_prob=0.7, line_count=(1, 2), line_intensity=(0.12, 0.45),
     ),
     quality=QualityConfig(
-        noise_prob=0.5, noise_sigma=(5.0, 20.0), blur_prob=0.7, blur_sigma=(0.4, 1.5), resample_prob=0.4,
+        noise_prob=0.5, noise_sigma=(5.0, 20.0), noise_gray_prob=0.8, blur_prob=0.7,
+        blur_sigma=(0.4, 1.5), resample_prob=0.4,
         resample_scale=(0.45, 0.85), jpeg_prob=0.5, jpeg_quality=(60, 95),
     ),
     film=FilmConfig(
@@ -233,11 +238,12 @@ _HEAVY = DegradeConfig(
         line_drift=(0.05, 0.3),
     ),
     quality=QualityConfig(
-        noise_prob=0.8, noise_sigma=(10.0, 35.0), blur_prob=0.9, blur_sigma=(0.8, 2.0), resample_prob=0.6,
+        noise_prob=0.8, noise_sigma=(10.0, 30.0), noise_gray_prob=0.8, blur_prob=0.9,
+        blur_sigma=(0.8, 2.0), resample_prob=0.6,
         resample_scale=(0.35, 0.6), jpeg_prob=0.7, jpeg_quality=(40, 80), jitter_prob=0.7,
     ),
     film=FilmConfig(
-        flicker_prob=1.0, flicker=(0.04, 0.08), grain_prob=1.0, grain_strength=(0.04, 0.08),
+        flicker_prob=1.0, flicker=(0.04, 0.08), grain_prob=1.0, grain_strength=(0.03, 0.07),
         grain_size=(0.8, 1.5), weave_prob=0.9, weave_shift=(0.6, 1.5), weave_rotation=(0.05, 0.15),
         vignette_prob=0.8, vignette=(0.3, 0.55), fade_prob=0.7, fade=(0.5, 0.85), bw_prob=0.5,
     ),
@@ -261,4 +267,5 @@ def get_preset(name: str) -> DegradeConfig:
         raise UsageError(f"unknown degradation preset {name!r}; choose from {', '.join(PRESETS)}.") from None
 
 
-__all__ = ["Range", "ContaminantConfig", "QualityConfig", "FilmConfig", "DegradeConfig", "PRESETS", "get_preset"]
+__all__ = ["Range", "ContaminantConfig", "QualityConfig", "FilmConfig", "DegradeConfig", "PRESETS",
+           "get_preset"]

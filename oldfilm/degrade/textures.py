@@ -1,14 +1,15 @@
 """Procedural contaminant textures: dust, scratches, hairs, blotches, cracks, emulsion damage, line scratches.
 
-RTN blended 1k+ scanned texture images; none is available offline, so each kind is drawn here from a few random
-numbers instead, then augmented as the paper augments its textures (random rotation, local crop, contrast
-change, morphological dilation/erosion). User textures (``--textures DIR``) go through the same augmentation.
+RTN blended 1k+ scanned texture images; none is available offline, so each kind is drawn here from a few
+random numbers instead, then augmented as the paper augments its textures (random rotation, local crop,
+contrast change, morphological dilation/erosion). User textures (``--textures DIR``) go through the same
+augmentation.
 
 Convention:
     A texture (a "patch") is a float32 (h, w) map in [0, 1]: how strongly each pixel is affected (0 = not at
     all). Whether it brightens, darkens or multiplies is decided when it is blended (``ops.blend``).
-    Lengths and sizes are in output pixels. Thin features are drawn anti-aliased (cv2 ``LINE_AA`` with
-    sub-pixel coordinates); small blobs are drawn 4× supersampled and area-downsampled.
+    Lengths and sizes are in output pixels. Lines and dust outlines are drawn anti-aliased (cv2 ``LINE_AA``
+    with sub-pixel coordinates); blobs are drawn at twice the size and area-downsampled.
 """
 
 from __future__ import annotations
@@ -16,10 +17,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from oldfilm.colorspace import rgb_to_luma
+from oldfilm.colorspace import from_float, rgb_to_luma, to_float
 
-_SS = 4
-"""Supersampling factor for filled shapes."""
 _SHIFT = 4
 """Fractional bits of cv2 drawing coordinates (1/16 pixel)."""
 
@@ -56,21 +55,24 @@ def _taper(n: int, rng: np.random.Generator) -> np.ndarray:
     return ends * np.interp(t, np.linspace(0, 1, 4), knots)
 
 
-def dust_speck(rng: np.random.Generator, radius: float) -> np.ndarray:
-    """A dust speck: an irregular filled polygon of ``radius`` pixels, sometimes with a satellite grain."""
-    r = max(radius, 0.4)
-    size = int(np.ceil(2 * r + 3))
-    canvas = np.zeros((size * _SS, size * _SS), np.uint8)
-    centre = np.array([size / 2.0, size / 2.0])
-    for k in range(1 + int(rng.random() < 0.3)):
-        n = int(rng.integers(5, 10))
-        ang = np.sort(rng.uniform(0, 2 * np.pi, n))
-        rad = (r if k == 0 else r * rng.uniform(0.25, 0.5)) * rng.uniform(0.45, 1.0, n)
-        c = centre if k == 0 else centre + rng.uniform(-0.7, 0.7, 2) * r
-        pts = (c + rad[:, None] * np.stack([np.cos(ang), np.sin(ang)], 1)) * _SS
-        cv2.fillPoly(canvas, [np.round(pts).astype(np.int32)], 255, cv2.LINE_AA)
-    patch = cv2.resize(canvas, (size, size), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
-    return patch * np.float32(rng.uniform(0.6, 1.0))
+def dust_polygons(rng: np.random.Generator, centres: np.ndarray, radii: np.ndarray) -> np.ndarray:
+    """Irregular dust-speck outlines: (N, 7, 2) int32 fixed-point (x, y) vertices for cv2 drawing with
+    ``shift=_SHIFT``, one random star-shaped heptagon of about ``radii[i]`` pixels around ``centres[i]``.
+
+    Dust is drawn straight into the frame layer (``draw_polygons``) rather than as augmented patches: a
+    frame has dozens of specks and the random outline already gives each its own shape and rotation.
+    """
+    n = len(radii)
+    ang = np.sort(rng.uniform(0.0, 2 * np.pi, (n, 7)), axis=1)
+    rad = radii[:, None] * rng.uniform(0.45, 1.0, (n, 7))
+    pts = np.stack([centres[:, :1] + rad * np.cos(ang), centres[:, 1:] + rad * np.sin(ang)], axis=-1)
+    return np.round(pts * (1 << _SHIFT)).astype(np.int32)
+
+
+def draw_polygons(canvas: np.ndarray, polygons: list[np.ndarray], values: list[int]) -> None:
+    """Fill each fixed-point polygon (``dust_polygons``) on uint8 ``canvas`` with its value, anti-aliased."""
+    for poly, value in zip(polygons, values, strict=True):
+        cv2.fillPoly(canvas, [poly], int(value), cv2.LINE_AA, _SHIFT)
 
 
 def straight_scratch(rng: np.random.Generator, length: float, width: float) -> np.ndarray:
@@ -88,7 +90,7 @@ def curved_scratch(rng: np.random.Generator, length: float, width: float) -> np.
     """A short curved scratch: a quadratic Bézier curve with a random bend."""
     p0 = np.zeros(2)
     p2 = np.array([rng.normal(0.0, 0.3), 1.0]) * length
-    p1 = (p0 + p2) / 2 + np.array([rng.uniform(-0.35, 0.35) * length, 0.0])
+    p1 = (p0 + p2) / 2 + np.array([rng.uniform(-0.2, 0.2) * length, 0.0])
     t = np.linspace(0.0, 1.0, 24)[:, None]
     pts = (1 - t) ** 2 * p0 + 2 * (1 - t) * t * p1 + t**2 * p2
     canvas, pts = _empty_canvas(pts, width + 2)
@@ -99,7 +101,7 @@ def curved_scratch(rng: np.random.Generator, length: float, width: float) -> np.
 def hair(rng: np.random.Generator, length: float, width: float) -> np.ndarray:
     """A hair or fibre: a thin stroke whose direction wanders smoothly (curls, S-bends)."""
     n = 40
-    turn = rng.normal(0.0, 0.12, n).cumsum() * 0.5 + rng.normal(0.0, 0.06) * np.arange(n)
+    turn = rng.normal(0.0, 0.22, n).cumsum() + rng.normal(0.0, 0.09) * np.arange(n)
     ang = rng.uniform(0, 2 * np.pi) + turn
     steps = np.stack([np.cos(ang), np.sin(ang)], 1) * (length / n)
     pts = np.vstack([np.zeros((1, 2)), steps.cumsum(0)])
@@ -111,19 +113,20 @@ def hair(rng: np.random.Generator, length: float, width: float) -> np.ndarray:
 
 def crack(rng: np.random.Generator, size: float, width: float) -> np.ndarray:
     """An emulsion crack: a jagged line that branches (up to three levels) within about ``size`` pixels."""
-    step = max(size / 24.0, 1.5)
+    step = max(size / 12.0, 1.5)
     paths: list[tuple[np.ndarray, float]] = []
     stack = [(np.zeros(2), rng.uniform(0, 2 * np.pi), size, 0)]
     while stack and len(paths) < 12:
         p, ang, budget, depth = stack.pop()
         pts = [p]
         for _ in range(max(int(budget / step), 2)):
-            ang += rng.normal(0.0, 0.45)
+            ang += rng.normal(0.0, 0.6)
             p = p + step * np.array([np.cos(ang), np.sin(ang)])
             pts.append(p)
-            if depth < 2 and rng.random() < 0.12:
+            if depth < 2 and rng.random() < 0.2:
                 side = rng.choice([-1.0, 1.0])
-                stack.append((p, ang + side * rng.uniform(0.5, 1.2), budget * rng.uniform(0.3, 0.6), depth + 1))
+                turn, length = side * rng.uniform(0.5, 1.2), budget * rng.uniform(0.3, 0.6)
+                stack.append((p, ang + turn, length, depth + 1))
         paths.append((np.array(pts), 1.0 - 0.25 * depth))
     allpts = np.vstack([q for q, _ in paths])
     canvas, _ = _empty_canvas(allpts, width + 2)
@@ -169,11 +172,13 @@ def emulsion_damage(rng: np.random.Generator, size: float) -> np.ndarray:
     return patch * np.float32(rng.uniform(0.7, 1.0))
 
 
-def augment(patch: np.ndarray, rng: np.random.Generator, *, max_angle: float = 180.0) -> np.ndarray:
-    """The paper's texture augmentation: local crop, rotation (|angle| ≤ ``max_angle`` degrees), dilation or
-    erosion, and a contrast change (gamma and gain). Returns a new float32 patch in [0, 1]."""
+def augment(patch: np.ndarray, rng: np.random.Generator, *, max_angle: float = 180.0,
+            crop: bool = True) -> np.ndarray:
+    """The paper's texture augmentation: local crop (when ``crop``; blobs are not cut, which would give them
+    straight edges), rotation (|angle| ≤ ``max_angle`` degrees), dilation or erosion, and a contrast change
+    (gamma and gain). Returns a new float32 patch in [0, 1]."""
     h, w = patch.shape
-    if min(h, w) >= 8 and rng.random() < 0.35:
+    if crop and min(h, w) >= 8 and rng.random() < 0.35:
         ch, cw = int(h * rng.uniform(0.6, 1.0)), int(w * rng.uniform(0.6, 1.0))
         y0, x0 = int(rng.integers(0, h - ch + 1)), int(rng.integers(0, w - cw + 1))
         patch = patch[y0:y0 + ch, x0:x0 + cw]
@@ -205,8 +210,8 @@ def rotate_patch(patch: np.ndarray, angle: float) -> np.ndarray:
 
 
 def texture_from_image(img: np.ndarray, max_side: int = 512) -> np.ndarray:
-    """A user texture image (H, W[, C], any dtype) → float32 patch, bright defect on dark (inverted when the
-    image is mostly bright, i.e. dark marks on white paper), downscaled to at most ``max_side``."""
+    """A user texture image (H, W[, C], any dtype) → uint8 (h, w) patch, bright defect on dark (inverted when
+    the image is mostly bright, i.e. dark marks on white paper), downscaled to at most ``max_side``."""
     luma = rgb_to_luma(img if img.ndim == 3 else img[..., None])
     if float(luma.mean()) > 0.5:
         luma = 1.0 - luma
@@ -214,15 +219,15 @@ def texture_from_image(img: np.ndarray, max_side: int = 512) -> np.ndarray:
     if max(h, w) > max_side:
         f = max_side / max(h, w)
         luma = cv2.resize(luma, (max(int(w * f), 1), max(int(h * f), 1)), interpolation=cv2.INTER_AREA)
-    return np.ascontiguousarray(luma, dtype=np.float32)
+    return from_float(luma, np.uint8)
 
 
 def real_texture(tex: np.ndarray, rng: np.random.Generator, short_side: int) -> np.ndarray:
-    """A user texture scaled to 15–100% of the frame's short side, then augmented."""
+    """A user texture (from ``texture_from_image``) scaled to 15–100% of the frame's short side, augmented."""
     target = rng.uniform(0.15, 1.0) * short_side
     f = target / max(tex.shape)
     size = (max(int(tex.shape[1] * f), 1), max(int(tex.shape[0] * f), 1))
-    return augment(cv2.resize(tex, size, interpolation=cv2.INTER_AREA), rng)
+    return augment(to_float(cv2.resize(tex, size, interpolation=cv2.INTER_AREA)), rng)
 
 
 def paste_max(layer: np.ndarray, patch: np.ndarray, cy: int, cx: int, opacity: float) -> None:

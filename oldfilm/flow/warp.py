@@ -58,9 +58,13 @@ def resize_flow(
         returns (N, 2, h, w) in pixels of the result.
 
     Example:
+        >>> import torch
         >>> resize_flow(torch.ones(1, 2, 4, 4), (8, 8)).mean().item()
         2.0
     """
+    import torch
+    import torch.nn.functional as F
+
     if flow.dim() != 4 or flow.shape[1] != 2:
         raise ValueError(f"resize_flow expects flow (N,2,H,W), got {tuple(flow.shape)}")
     n, _, h0, w0 = flow.shape

@@ -113,18 +113,25 @@ class WindowAttention(nn.Module):
         bias = self.relative_position_bias_table[self.relative_position_index.view(-1)]
         return bias.view(n, n, self.heads).permute(2, 0, 1)
 
-    def forward(self, x: Tensor, mask: Tensor | None = None) -> Tensor:
+    def attention_bias(self, mask: Tensor | None = None) -> Tensor:
+        """The relative position bias, plus the shifted-window ``mask`` (nW, w², w²) when given:
+        (heads, w², w²) or (nW, heads, w², w²)."""
+        bias = self.relative_position_bias()
+        return bias if mask is None else bias.unsqueeze(0) + mask.unsqueeze(1)
+
+    def forward(self, x: Tensor, bias: Tensor | None = None) -> Tensor:
+        """x (N · nW, w², C); ``bias`` from ``attention_bias`` (None: computed here, no mask)."""
         b, n, c = x.shape
         qkv = self.qkv(x).view(b, n, 3, self.heads, c // self.heads).permute(2, 0, 3, 1, 4)
         q, k, v = qkv.unbind(0)  # (B, heads, w², d)
-        bias = self.relative_position_bias().to(x.dtype)
-        if mask is not None:  # split B into (N, nW) so the (nW, 1, w², w²) mask broadcasts
-            nw = mask.shape[0]
+        if bias is None:
+            bias = self.relative_position_bias()
+        if bias.dim() == 4:  # per-window bias: split B into (N, nW) so it broadcasts
+            nw = bias.shape[0]
             q, k, v = (t.view(b // nw, nw, *t.shape[1:]) for t in (q, k, v))
-            bias = bias.unsqueeze(0) + mask.unsqueeze(1).to(x.dtype)
-        # plain softmax attention: on CPU this beats scaled_dot_product_attention with a float mask
+        # plain softmax attention (on CPU this beats scaled_dot_product_attention with a float mask)
         attn = (q * (c // self.heads) ** -0.5) @ k.transpose(-2, -1)
-        attn = (attn + bias).softmax(dim=-1)
+        attn = attn.add_(bias.to(attn.dtype)).softmax(dim=-1)
         out = (attn @ v).reshape(b, self.heads, n, c // self.heads).transpose(1, 2).reshape(b, n, c)
         return self.proj(out)
 
@@ -145,24 +152,29 @@ class SwinBlock(nn.Module):
         self.norm2 = nn.LayerNorm(dim)
         hidden = int(dim * mlp_ratio)
         self.mlp = nn.Sequential(nn.Linear(dim, hidden), nn.GELU(), nn.Linear(hidden, dim))
-        self._masks: dict[tuple, Tensor] = {}
+        self._cache: dict[tuple, Tensor] = {}
 
-    def _mask(self, h: int, w: int, device: torch.device) -> Tensor:
-        key = (h, w, device)
-        if key not in self._masks:
-            self._masks[key] = shift_mask(h, w, self.window, self.shift, device)
-        return self._masks[key]
+    def _bias(self, h: int, w: int, device: torch.device) -> Tensor:
+        """Attention bias (+ shift mask) for an h×w map; cached while gradients are off (inference)."""
+        table = self.attn.relative_position_bias_table
+        version = 0 if table.is_inference() else table._version  # bumped by in-place updates (loading)
+        key = (h, w, device, version, table.data_ptr())
+        if torch.is_grad_enabled() or key not in self._cache:
+            mask = shift_mask(h, w, self.window, self.shift, device) if self.shift else None
+            bias = self.attn.attention_bias(mask)
+            if torch.is_grad_enabled():
+                return bias
+            self._cache = {key: bias}
+        return self._cache[key]
 
     def forward(self, x: Tensor) -> Tensor:
         n, h, w, c = x.shape
         if h % self.window or w % self.window:
             raise ValueError(f"SwinBlock: size {h}×{w} is not a multiple of the window {self.window}")
         y = self.norm1(x)
-        mask = None
         if self.shift:
             y = torch.roll(y, shifts=(-self.shift, -self.shift), dims=(1, 2))
-            mask = self._mask(h, w, x.device)
-        y = self.attn(window_partition(y, self.window), mask)
+        y = self.attn(window_partition(y, self.window), self._bias(h, w, x.device))
         y = window_reverse(y, self.window, n, h, w)
         if self.shift:
             y = torch.roll(y, shifts=(self.shift, self.shift), dims=(1, 2))

@@ -198,7 +198,8 @@ class RTN(nn.Module):
                 backward[i] = hidden
 
         # forward pass over the kept frames, from the carried state; decode as we go
-        prev = torch.cat([state.luma.unsqueeze(1) if state is not None else luma[:, :1], luma[:, : keep - 1]], 1)
+        first = state.luma.unsqueeze(1) if state is not None else luma[:, :1]
+        prev = torch.cat([first, luma[:, : keep - 1]], dim=1)
         res_f = residual_indicator(prev.flatten(0, 1), luma[:, :keep].flatten(0, 1), ff.flatten(0, 1))
         res_f = res_f.view(n, keep, 1, *size)
         starts_f = [cuts[i] or (i == 0 and state is None) for i in range(keep)]

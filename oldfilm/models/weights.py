@@ -118,11 +118,12 @@ def _check_safetensors(path: Path) -> Path:
     """Refuse anything that is not a readable .safetensors file — in particular pickle checkpoints, which
     can run code when loaded."""
     if not path.is_file():
-        raise WeightsError(f"weights file {str(path)!r} does not exist (or name a preset: {', '.join(PRESETS)})")
+        presets = ", ".join(PRESETS)
+        raise WeightsError(f"weights file {str(path)!r} does not exist (or name a preset: {presets})")
     with open(path, "rb") as f:
         head = f.read(9)
     if head[:1] == b"\x80" or head[:2] == b"PK":
-        raise WeightsError(f"{path.name} is a pickle/PyTorch checkpoint; only .safetensors weights are loaded")
+        raise WeightsError(f"{path.name} is a pickle/PyTorch checkpoint; only .safetensors weights load")
     size = path.stat().st_size
     n = struct.unpack("<Q", head[:8])[0] if len(head) >= 8 else 0
     if path.suffix != ".safetensors" or len(head) < 9 or not 2 <= n <= size - 8 or head[8:9] != b"{":
@@ -140,7 +141,7 @@ def _metadata(path: Path) -> dict[str, str]:
 
 def _config_from(meta: dict[str, str], path: Path) -> RTNConfig:
     if CONFIG_KEY not in meta:
-        raise WeightsError(f"{path.name} has no oldfilm network config in its metadata (not saved by oldfilm?)")
+        raise WeightsError(f"{path.name} has no oldfilm network config in its metadata (not from oldfilm?)")
     try:
         return RTNConfig.from_dict(json.loads(meta[CONFIG_KEY]))
     except (ValueError, TypeError) as e:

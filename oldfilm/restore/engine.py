@@ -1,0 +1,281 @@
+"""The RTN engine: restore a film of any length and size with the network, streaming, in bounded memory.
+
+Frames arrive one by one. Each is padded to the network's multiple, its scene-cut flag is taken from the
+``SceneDetector`` and its flows to the previous frame (both directions) are computed once, at a reduced
+scale. Every ``chunk`` frames (plus ``lookahead`` more, or fewer when a cut comes first) the network runs:
+the backward pass over chunk + look-ahead (the look-ahead outputs are dropped), the forward pass over the
+chunk from the state carried out of the previous chunk. Large frames are cut into overlapping tiles, each
+with its own carried state. Gray films go through the network as luma; colour films restore luma and keep
+their (lightly smoothed) chroma.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+from oldfilm.colorspace import from_float, is_gray, rgb_to_luma, rgb_to_ycrcb, to_float, ycrcb_to_rgb
+from oldfilm.errors import InputError, UsageError
+from oldfilm.flow import DISFlow, FlowEstimator, resize_flow
+from oldfilm.models.rtn import RTN, PassState
+from oldfilm.models.weights import load_model
+from oldfilm.restore.scenes import SceneDetector
+from oldfilm.restore.tiling import Box, TileBlender, pad_frame, tile_boxes
+
+
+def pick_device(device: str | torch.device = "auto") -> torch.device:
+    """"auto" → CUDA when present, else CPU; anything else as given."""
+    if str(device) == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        return torch.device(device)
+    except RuntimeError as e:
+        raise UsageError(f"unknown device {device!r}; use auto, cpu or cuda") from e
+
+
+@dataclass
+class _Frame:
+    """One buffered frame: the network input, what the output needs, and its flows."""
+
+    net: np.ndarray  # (Hp, Wp[, 3]) float32, padded network input
+    source: np.ndarray  # the input frame as given (chroma and layout for the output)
+    cut: bool  # starts a new scene
+    to_prev: np.ndarray | None = None  # (2, h', w') flow to the previous frame at flow scale
+    to_next: np.ndarray | None = None  # (2, h', w') flow to the next frame at flow scale
+
+
+class RTNEngine:
+    """Stream frames through an ``RTN`` in constant memory.
+
+    Args:
+        model: the network (weights loaded; random weights run too, e.g. for timing).
+        flow: a ``FlowEstimator``; default OpenCV DIS (fast preset).
+        chunk: frames restored per network call.
+        lookahead: extra frames the backward pass sees past the chunk (their outputs are dropped).
+        device: "auto" (CUDA when present), "cpu", "cuda", …
+        tile: largest tile side in pixels; None picks one from the model size (368×640 is one tile).
+        overlap: overlap of neighbouring tiles in pixels.
+        flow_side: flows are computed on frames downscaled to this longer side (0: full size).
+        scenes: detect scene cuts (both passes reset at a cut).
+        threads: CPU threads for torch (None: all cores available to the process).
+        max_pixels: frames × pixels buffered at most; ``chunk`` and ``lookahead`` shrink for huge frames.
+        chroma_sigma: Gaussian sigma (pixels) smoothing the kept chroma of colour films (0: none).
+    """
+
+    def __init__(
+        self,
+        model: RTN,
+        flow: FlowEstimator | None = None,
+        chunk: int = 32,
+        lookahead: int = 8,
+        device: str | torch.device = "auto",
+        tile: int | None = None,
+        overlap: int = 64,
+        flow_side: int = 640,
+        scenes: bool = True,
+        threads: int | None = None,
+        max_pixels: float = 48e6,
+        chroma_sigma: float = 1.0,
+    ) -> None:
+        if chunk < 1 or lookahead < 0:
+            raise UsageError(f"chunk must be ≥ 1 and lookahead ≥ 0, got {chunk} and {lookahead}")
+        self.device = pick_device(device)
+        self.model = model.to(self.device).eval()
+        self.flow = flow if flow is not None else DISFlow(preset="fast", max_side=0)
+        self.chunk, self.lookahead = chunk, lookahead
+        self.tile, self.overlap = tile, overlap
+        self.flow_side, self.scenes = flow_side, scenes
+        self.threads, self.max_pixels, self.chroma_sigma = threads, max_pixels, chroma_sigma
+        if self.device.type == "cuda":
+            self.model = self.model.to(memory_format=torch.channels_last)
+
+    # -- public --------------------------------------------------------------------------------------
+
+    def run(self, frames: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
+        """Restore a stream of (H, W[, C]) uint8/uint16 frames (RGB or gray); yields frames of the same
+        shape and dtype, one per input, in order."""
+        if self.device.type == "cpu":
+            torch.set_num_threads(self.threads or len(os.sched_getaffinity(0)))
+        detector = SceneDetector() if self.scenes else None
+        buf: list[_Frame] = []
+        first: np.ndarray | None = None
+        state: dict[Box, PassState] = {}
+        prev_small: np.ndarray | None = None
+        chunk = lookahead = 0
+        gray = False
+        for i, img in enumerate(frames):
+            if first is None:
+                first = self._check_first(img)
+                chunk, lookahead = self._chunking(img.shape[0] * img.shape[1])
+                gray = is_gray(img)
+            elif img.shape != first.shape or img.dtype != first.dtype:
+                raise InputError(f"frame {i} is {img.shape} {img.dtype}, but the film started with "
+                                 f"{first.shape} {first.dtype}")
+            cut = detector(img) if detector is not None else False
+            rec, small = self._prepare(img, cut or i == 0)
+            if not rec.cut and prev_small is not None:
+                rec.to_prev = self.flow(small, prev_small)
+                if buf:
+                    buf[-1].to_next = self.flow(prev_small, small)
+            prev_small = small
+            buf.append(rec)
+            if len(buf) >= chunk + lookahead or any(r.cut for r in buf[chunk:]):
+                yield from self._flush(buf, chunk, lookahead, state, gray)
+        while buf:
+            yield from self._flush(buf, chunk, lookahead, state, gray)
+
+    # -- steps ---------------------------------------------------------------------------------------
+
+    def _check_first(self, img: np.ndarray) -> np.ndarray:
+        ok = isinstance(img, np.ndarray) and (img.ndim == 2 or (img.ndim == 3 and img.shape[2] in (1, 3)))
+        if not ok:
+            got = getattr(img, "shape", type(img).__name__)
+            raise InputError(f"expected (H, W), (H, W, 1) or (H, W, 3) frames, got {got}")
+        if img.dtype not in (np.uint8, np.uint16, np.float32):
+            raise InputError(f"expected uint8, uint16 or float32 frames, got {img.dtype}")
+        return img
+
+    def _chunking(self, pixels: int) -> tuple[int, int]:
+        """``chunk`` and ``lookahead``, shrunk so that the buffer holds at most ``max_pixels``."""
+        r = self.max_pixels / ((self.chunk + self.lookahead) * pixels)
+        if r >= 1:
+            return self.chunk, self.lookahead
+        chunk = max(min(4, self.chunk), int(self.chunk * r))
+        return chunk, max(min(2, self.lookahead), int(self.lookahead * r))
+
+    def _prepare(self, img: np.ndarray, cut: bool) -> tuple[_Frame, np.ndarray]:
+        """Network input (padded luma or RGB) and the small luma for flow."""
+        luma = rgb_to_luma(img)
+        if self.model.cfg.in_channels == 3:
+            rgb = to_float(img)
+            net = np.repeat(rgb[..., :1], 3, axis=2) if rgb.ndim == 3 and rgb.shape[2] == 1 else rgb
+            net = np.repeat(net[..., None], 3, axis=2) if net.ndim == 2 else net
+        else:
+            net = luma
+        net = np.ascontiguousarray(pad_frame(net, self.model.multiple), dtype=np.float32)
+        h, w = luma.shape
+        small = luma
+        if self.flow_side and max(h, w) > self.flow_side:
+            f = self.flow_side / max(h, w)
+            size = (max(8, round(w * f)), max(8, round(h * f)))
+            small = cv2.resize(luma, size, interpolation=cv2.INTER_AREA)
+        return _Frame(net=net, source=img, cut=cut), small
+
+    def _flush(
+        self, buf: list[_Frame], chunk: int, lookahead: int, state: dict[Box, PassState], gray: bool
+    ) -> Iterator[np.ndarray]:
+        """Restore the first ``chunk`` buffered frames (fewer at the end), drop them, yield their outputs."""
+        keep = min(chunk, len(buf))
+        end = min(len(buf), keep + lookahead)
+        for j in range(keep, end):  # the backward pass of this chunk stops at the next scene cut
+            if buf[j].cut:
+                end = j
+                break
+        window = buf[:end]
+        restored = self._restore_window(window, keep, state)
+        outs = [self._finish(restored[k], window[k].source, gray) for k in range(keep)]
+        del buf[:keep]
+        yield from outs
+
+    def _restore_window(self, window: list[_Frame], keep: int, state: dict[Box, PassState]) -> np.ndarray:
+        """(keep, H, W[, 3]) float32 restored network channels for the first ``keep`` frames of ``window``."""
+        hp, wp = window[0].net.shape[:2]
+        h, w = window[0].source.shape[:2]
+        boxes = tile_boxes(hp, wp, self._tile_side(), self.overlap, self.model.multiple)
+        cuts = [r.cut for r in window]
+        blender = TileBlender((keep, *window[0].net.shape), self.overlap) if len(boxes) > 1 else None
+        single = None
+        with torch.inference_mode(), self._autocast():
+            for box in boxes:
+                y0, x0, y1, x1 = box
+                x = torch.from_numpy(np.stack([r.net[y0:y1, x0:x1] for r in window]))
+                x = (x.unsqueeze(1) if x.dim() == 3 else x.permute(0, 3, 1, 2)).unsqueeze(0)
+                fsize = ((y1 - y0) // self.model.cfg.scale, (x1 - x0) // self.model.cfg.scale)
+                ff = self._flows([r.to_prev for r in window[:keep]], box, (h, w), fsize)
+                fb = self._flows([r.to_next for r in window[:-1]], box, (h, w), fsize)
+                x = x.to(self.device)
+                out, state[box] = self.model.forward_chunk(x, ff, fb, cuts, keep, state.get(box))
+                out = out[0].float().clamp_(0.0, 1.0).permute(0, 2, 3, 1).cpu().numpy()
+                out = out[..., 0] if out.shape[-1] == 1 else out
+                if blender is None:
+                    single = out
+                else:
+                    blender.add(box, out)
+        result = single if blender is None else blender.result()
+        return result[:, :h, :w]
+
+    def _flows(
+        self, flows: list[np.ndarray | None], box: Box, full: tuple[int, int], size: tuple[int, int]
+    ) -> torch.Tensor:
+        """Flows at flow scale (None: no predecessor) → (1, T, 2, h, w) on the device, resampled for ``box``
+        at the feature size ``size``."""
+        if not flows:
+            return torch.zeros(1, 0, 2, *size, device=self.device)
+        ref = next((f for f in flows if f is not None), None)
+        if ref is None:
+            return torch.zeros(1, len(flows), 2, *size, device=self.device)
+        fh, fw = ref.shape[1:]
+        stack = np.stack([f if f is not None else np.zeros_like(ref) for f in flows])
+        sy, sx = fh / full[0], fw / full[1]
+        y0, x0, y1, x1 = box
+        t = torch.from_numpy(stack).to(self.device)
+        t = resize_flow(t, size, box=(y0 * sy, x0 * sx, y1 * sy, x1 * sx))
+        return t.unsqueeze(0)
+
+    def _autocast(self) -> contextlib.AbstractContextManager:
+        """bf16 (or fp16) autocast on CUDA; full precision on CPU."""
+        if self.device.type != "cuda":
+            return contextlib.nullcontext()
+        dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        return torch.autocast("cuda", dtype=dtype)
+
+    def _tile_side(self) -> int:
+        if self.tile:
+            return self.tile
+        cfg = self.model.cfg  # about 8 M floats of hidden state per tile
+        side = cfg.scale * math.sqrt(8e6 / cfg.hidden)
+        return max(cfg.multiple, int(side) // cfg.multiple * cfg.multiple)
+
+    def _finish(self, y: np.ndarray, source: np.ndarray, gray: bool) -> np.ndarray:
+        """Restored network channels + the source frame → an output frame shaped like the source."""
+        if self.model.cfg.in_channels == 3:
+            rgb = rgb_to_luma(y) if gray else y
+        elif gray or source.ndim == 2 or source.shape[2] == 1:
+            rgb = y
+        else:
+            ycc = rgb_to_ycrcb(source)
+            if self.chroma_sigma > 0:
+                ycc[..., 1:] = cv2.GaussianBlur(ycc[..., 1:], (0, 0), self.chroma_sigma)
+            ycc[..., 0] = y
+            rgb = ycrcb_to_rgb(ycc)
+        if source.ndim == 2:
+            out = rgb if rgb.ndim == 2 else rgb_to_luma(rgb)
+        elif rgb.ndim == 2:
+            out = np.repeat(rgb[..., None], source.shape[2], axis=2)
+        else:
+            out = rgb if source.shape[2] == 3 else rgb_to_luma(rgb)[..., None]
+        return from_float(out, source.dtype)
+
+
+def build_engine(
+    preset: str = "fast",
+    weights: str | Path | None = None,
+    device: str = "auto",
+    **options: object,
+) -> RTNEngine:
+    """An ``RTNEngine`` with trained weights: ``weights`` (a .safetensors file) or, when None, the file
+    shipped for ``preset``. Raises ``WeightsError`` when there are none (never runs random weights)."""
+    dev = pick_device(device)
+    model = load_model(weights if weights is not None else preset, device=dev)
+    try:
+        return RTNEngine(model, device=dev, **options)  # type: ignore[arg-type]
+    except TypeError as e:
+        raise UsageError(f"bad option for the rtn method: {e}") from None

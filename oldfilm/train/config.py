@@ -1,0 +1,191 @@
+"""A training run is one ``TrainConfig``: frozen dataclasses with a docstring per field, saved as JSON
+beside the checkpoint (``config.json``) and reloaded from there to resume. Named runs: ``TRAIN_PRESETS``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from oldfilm.errors import UsageError
+from oldfilm.models.presets import PRESETS as MODEL_PRESETS
+from oldfilm.models.presets import RTNConfig
+from oldfilm.train.motion import MotionConfig
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """How training clips are sampled and degraded (see ``oldfilm.train.data``)."""
+
+    frames: int = 7
+    """T, frames per training clip (the paper: 7)."""
+    crop: tuple[int, int] = (128, 256)
+    """Smallest and largest square crop side; a size is drawn per step, rounded down to the model multiple."""
+    still_prob: float = 0.35
+    """Probability that a clip is made from a photograph by synthetic camera motion instead of a video."""
+    strides: tuple[int, ...] = (1, 2, 3)
+    """Frame strides drawn for video clips (faster apparent motion)."""
+    scale: tuple[float, float] = (0.6, 1.0)
+    """Content scale: a crop of side S/scale is taken and resized to S (zoom-out augmentation)."""
+    hflip_prob: float = 0.5
+    """Probability of a horizontal flip."""
+    vflip_prob: float = 0.1
+    """Probability of a vertical flip."""
+    reverse_prob: float = 0.5
+    """Probability of playing the clip backwards."""
+    degrade: str = "paper"
+    """Degradation preset (``oldfilm.degrade.presets.PRESETS`` key): the training distribution."""
+    defect_scale: tuple[float, float] = (0.8, 1.25)
+    """Size of defects relative to a 256-pixel frame, drawn per clip (sets the degrader's reference size)."""
+    flow_preset: str = "fast"
+    """OpenCV DIS preset for the flows given to the network (as the engine computes them)."""
+    corpus: str = ""
+    """Corpus folder; empty: ``<oldfilm cache>/corpus`` (built on first use)."""
+    motion: MotionConfig = field(default_factory=MotionConfig)
+    """Synthetic camera motion for clips made from photographs."""
+
+
+@dataclass(frozen=True)
+class LossConfig:
+    """Loss terms and their weights (the paper: L1 1, perceptual 1, adversarial 0.01)."""
+
+    pixel: float = 1.0
+    """Weight of the Charbonnier reconstruction loss."""
+    charbonnier_eps: float = 1e-3
+    """Charbonnier epsilon (0 gives L1)."""
+    temporal: float = 0.5
+    """Weight of the temporal-consistency loss (frame-to-frame change of the output vs. of the target)."""
+    perceptual: float = 0.0
+    """Weight of the VGG19 perceptual loss; used only when ``vgg_weights`` is set (paper: 1)."""
+    vgg_weights: str = ""
+    """A VGG19 ``.safetensors`` file (torchvision key names ``features.N.weight``) supplied by the user."""
+    adversarial: float = 0.0
+    """Weight of the generator hinge loss from the temporal PatchGAN (paper: 0.01); 0 disables the GAN."""
+    adversarial_start: int = 0
+    """Step at which the adversarial fine-tuning stage starts."""
+    disc_channels: int = 32
+    """Width of the discriminator's first layer."""
+    disc_depth: int = 4
+    """Stride-2 layers of the discriminator."""
+    disc_lr: float = 2e-4
+    """Adam learning rate of the discriminator."""
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """A whole training run."""
+
+    name: str = "custom"
+    """Run name (recorded with the exported weights)."""
+    model: RTNConfig = field(default_factory=lambda: MODEL_PRESETS["fast"])
+    """The network trained."""
+    data: DataConfig = field(default_factory=DataConfig)
+    """Training clips."""
+    loss: LossConfig = field(default_factory=LossConfig)
+    """Loss terms."""
+    steps: int = 100_000
+    """Total optimiser steps (the cosine schedule ends here)."""
+    batch_size: int = 8
+    """Clips per step and per process."""
+    lr: float = 2e-4
+    """Peak Adam learning rate (the paper: 2e-4)."""
+    betas: tuple[float, float] = (0.9, 0.99)
+    """Adam betas."""
+    weight_decay: float = 0.0
+    """Adam weight decay."""
+    warmup: int = 1000
+    """Linear warm-up steps."""
+    min_lr_ratio: float = 0.01
+    """Final learning rate as a fraction of ``lr`` (cosine decay)."""
+    grad_clip: float = 1.0
+    """Gradient-norm clipping threshold (0: off)."""
+    ema: float = 0.999
+    """EMA decay of the weights (ramped up as min(ema, (1+s)/(10+s)))."""
+    seed: int = 0
+    """Seed of everything random in the run (data, initialisation)."""
+    workers: int = 2
+    """DataLoader worker processes per training process (0: load in the main process)."""
+    device: str = "auto"
+    """"auto" (CUDA when present), "cpu" or "cuda"."""
+    amp: bool = True
+    """bf16 autocast on CUDA (ignored on CPU)."""
+    threads: int = 0
+    """CPU threads for torch (0: leave torch's default)."""
+    log_every: int = 10
+    """Steps between rows of ``log.csv``."""
+    val_every: int = 500
+    """Steps between validations (0: never)."""
+    val_frames: int = 10
+    """Frames of the evaluation clip used for validation."""
+    val_size: tuple[int, int] = (256, 384)
+    """(H, W) centre crop of the evaluation clip used for validation."""
+    val_presets: tuple[str, ...] = ("light", "medium", "heavy")
+    """Degradation presets of the validation clips (fixed seeds)."""
+    checkpoint_minutes: float = 5.0
+    """Minutes between checkpoints (one is always written at the end)."""
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=1)
+
+    def save(self, path: str | Path) -> None:
+        Path(path).write_text(self.to_json())
+
+
+def config_from_dict(d: dict[str, Any], cls: type = TrainConfig) -> Any:
+    """Rebuild a (nested) config dataclass from ``asdict`` output; unknown keys raise ``UsageError``."""
+    known = {f.name: f for f in fields(cls)}
+    unknown = sorted(set(d) - set(known))
+    if unknown:
+        raise UsageError(f"unknown {cls.__name__} fields: {', '.join(unknown)}")
+    kwargs: dict[str, Any] = {}
+    defaults = cls()
+    for name, value in d.items():
+        current = getattr(defaults, name)
+        if is_dataclass(current) and isinstance(value, dict):
+            kwargs[name] = config_from_dict(value, type(current))
+        elif isinstance(value, list):
+            kwargs[name] = tuple(value)
+        else:
+            kwargs[name] = value
+    return cls(**kwargs)
+
+
+def load_config(path_or_name: str | Path) -> TrainConfig:
+    """A ``TRAIN_PRESETS`` name or a JSON file (a saved ``config.json``, or any subset of its fields)."""
+    if isinstance(path_or_name, str) and path_or_name in TRAIN_PRESETS:
+        return TRAIN_PRESETS[path_or_name]
+    path = Path(path_or_name)
+    if not path.is_file():
+        raise UsageError(f"no training config {str(path)!r}: give a JSON file or one of {', '.join(TRAIN_PRESETS)}")
+    try:
+        d = json.loads(path.read_text())
+    except json.JSONDecodeError as e:
+        raise UsageError(f"{path} is not valid JSON: {e}") from None
+    return config_from_dict(d)
+
+
+_TINY_MODEL = RTNConfig(name="tiny", scale=2, hidden=8, embed=8, groups=1, depth=2, window=4, shift=2, heads=2,
+                        tail=1, shuffle_channels=4)
+
+TRAIN_PRESETS: dict[str, TrainConfig] = {
+    # what the tests run: a tiny network on 32-pixel crops for a few steps
+    "tiny": TrainConfig(
+        name="tiny", model=_TINY_MODEL, data=DataConfig(frames=3, crop=(32, 48)), steps=20, batch_size=2,
+        warmup=2, lr=1e-3, workers=0, log_every=1, val_every=0, threads=1, checkpoint_minutes=60.0,
+        val_frames=3, val_size=(64, 64),
+    ),
+    # the 2-core CPU run that produced the shipped weights (small crops, higher lr: few steps available)
+    "fast-cpu": TrainConfig(
+        name="fast-cpu", data=DataConfig(crop=(96, 128)), steps=700, batch_size=4, lr=4e-4, warmup=50,
+        ema=0.995, workers=1, threads=2, log_every=5, val_every=100, checkpoint_minutes=5.0,
+    ),
+    # the recipe at scale, for a GPU
+    "fast-gpu": TrainConfig(name="fast-gpu", steps=100_000, batch_size=16, workers=8, val_every=2000),
+}
+
+
+def with_overrides(cfg: TrainConfig, **changes: Any) -> TrainConfig:
+    """``cfg`` with top-level fields replaced (``None`` values are ignored)."""
+    return replace(cfg, **{k: v for k, v in changes.items() if v is not None})

@@ -1,0 +1,166 @@
+"""Training clips: sample a T-frame window (video or photograph in synthetic camera motion), augment,
+degrade it on the fly with the degradation model, and compute the flows the network gets at inference.
+
+Every sample is a pure function of (seed, index): ``TrainClips[i]`` draws from ``np.random.default_rng([seed,
+i])`` and the crop size from the step that index belongs to, so a resumed run sees exactly the batches an
+uninterrupted run would, whatever the number of DataLoader workers.
+
+Convention (one sample, float32 tensors):
+    lq, gt: (T, 1, S, S) degraded and clean luma in [0, 1].
+    flows_fwd: (T-1, 2, S, S); [t] maps frame t+1 to frame t.   flows_bwd: (T-1, 2, S, S); [t] maps t to t+1.
+    (as ``oldfilm.models.rtn.RTN.forward`` takes them; DIS on the degraded luma, as the engine computes them)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+from torch.utils.data import Dataset, Sampler
+
+from oldfilm.colorspace import rgb_to_luma
+from oldfilm.degrade.pipeline import degrade_clip
+from oldfilm.degrade.presets import PRESETS as DEGRADE_PRESETS
+from oldfilm.flow import DISFlow
+from oldfilm.train.config import DataConfig
+from oldfilm.train.corpus import Corpus, load_corpus
+from oldfilm.train.motion import camera_motion_clip
+
+
+def crop_size(cfg: DataConfig, seed: int, step: int, multiple: int) -> int:
+    """The square crop side of ``step`` (shared by the whole batch): uniform in ``cfg.crop``, rounded down
+    to ``multiple``."""
+    lo, hi = cfg.crop
+    s = int(np.random.default_rng([seed, step, 1]).integers(lo, hi + 1))
+    return max(multiple, s // multiple * multiple)
+
+
+def sample_clean(corpus: Corpus, cfg: DataConfig, size: int, rng: np.random.Generator) -> np.ndarray:
+    """A clean (T, S, S, 3) uint8 RGB clip: a video window or a photograph in camera motion, augmented."""
+    t = cfg.frames
+    use_still = bool(corpus.stills) and (not corpus.videos or rng.random() < cfg.still_prob)
+    scale = rng.uniform(*cfg.scale)
+    if use_still:
+        names = sorted(corpus.stills)
+        img = corpus.stills[names[rng.integers(len(names))]]
+        clip = camera_motion_clip(img, t, size, rng, cfg.motion)
+    else:
+        names = sorted(corpus.videos)
+        video = corpus.videos[names[rng.integers(len(names))]]
+        n, h, w = video.shape[:3]
+        strides = [s for s in cfg.strides if (t - 1) * s < n] or [1]
+        stride = int(strides[rng.integers(len(strides))])
+        start = int(rng.integers(0, n - (t - 1) * stride))
+        side = min(int(round(size / scale)), h, w)
+        y, x = int(rng.integers(0, h - side + 1)), int(rng.integers(0, w - side + 1))
+        window = np.asarray(video[start: start + (t - 1) * stride + 1: stride, y: y + side, x: x + side])
+        clip = np.stack([_resize(f, size) for f in window])
+    if rng.random() < cfg.hflip_prob:
+        clip = clip[:, :, ::-1]
+    if rng.random() < cfg.vflip_prob:
+        clip = clip[:, ::-1]
+    if rng.random() < cfg.reverse_prob:
+        clip = clip[::-1]
+    return np.ascontiguousarray(clip)
+
+
+def degrade_luma(clean: np.ndarray, cfg: DataConfig, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Degrade a (T, S, S, 3) uint8 RGB clip with the ``cfg.degrade`` preset (defects sized by a random
+    reference size) → (degraded, clean) luma, each (T, S, S) float32 in [0, 1]."""
+    size = clean.shape[1]
+    ref = max(16, int(round(size / rng.uniform(*cfg.defect_scale))))
+    dcfg = replace(DEGRADE_PRESETS[cfg.degrade], reference_size=ref)
+    degraded = degrade_clip(clean, rng, dcfg).frames
+    lq = np.stack([rgb_to_luma(f) for f in degraded])
+    gt = np.stack([rgb_to_luma(f) for f in clean])
+    return lq, gt
+
+
+def clip_flows(luma: np.ndarray, flow: DISFlow) -> tuple[np.ndarray, np.ndarray]:
+    """Flows between neighbouring frames of (T, H, W) luma, as the engine computes them.
+
+    Returns:
+        flows_fwd (T-1, 2, H, W): [t] maps frame t+1 to frame t (the engine's ``to_prev`` of frame t+1);
+        flows_bwd (T-1, 2, H, W): [t] maps frame t to frame t+1 (the engine's ``to_next`` of frame t).
+    """
+    fwd = [flow(luma[t + 1], luma[t]) for t in range(len(luma) - 1)]
+    bwd = [flow(luma[t], luma[t + 1]) for t in range(len(luma) - 1)]
+    h, w = luma.shape[1:]
+    empty = np.zeros((0, 2, h, w), np.float32)
+    return (np.stack(fwd) if fwd else empty), (np.stack(bwd) if bwd else empty)
+
+
+class TrainClips(Dataset):
+    """Map-style, unbounded dataset of degraded training clips; item ``i`` belongs to step
+    ``i // per_step`` (all items of a step share its crop size).
+
+    Args:
+        cfg: sampling and degradation settings.
+        seed: the run's seed.
+        per_step: items consumed per optimiser step over all processes (batch size × world size).
+        multiple: crop sides are multiples of this (the network's ``multiple``).
+        corpus: the corpus (default: loaded from ``cfg.corpus`` lazily, in each worker).
+    """
+
+    def __init__(self, cfg: DataConfig, seed: int, per_step: int, multiple: int, corpus: Corpus | None = None):
+        self.cfg, self.seed, self.per_step, self.multiple = cfg, seed, per_step, multiple
+        self._corpus = corpus
+        self._flow: DISFlow | None = None
+
+    def __len__(self) -> int:
+        return 2**62
+
+    @property
+    def corpus(self) -> Corpus:
+        if self._corpus is None:
+            self._corpus = load_corpus(Path(self.cfg.corpus) if self.cfg.corpus else None)
+        return self._corpus
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        if self._flow is None:
+            cv2.setNumThreads(1)
+            self._flow = DISFlow(preset=self.cfg.flow_preset, max_side=0)
+        size = crop_size(self.cfg, self.seed, index // self.per_step, self.multiple)
+        rng = np.random.default_rng([self.seed, index])
+        clean = sample_clean(self.corpus, self.cfg, size, rng)
+        lq, gt = degrade_luma(clean, self.cfg, rng)
+        fwd, bwd = clip_flows(lq, self._flow)
+        return {
+            "lq": torch.from_numpy(lq[:, None]),
+            "gt": torch.from_numpy(gt[:, None]),
+            "flows_fwd": torch.from_numpy(fwd),
+            "flows_bwd": torch.from_numpy(bwd),
+        }
+
+
+class StepSampler(Sampler[int]):
+    """Indices of this process's share of each step, from ``start_step`` on, forever: step k, rank r of
+    ``world`` with per-process batch B gives ``k·B·world + r·B + j``, j < B."""
+
+    def __init__(self, batch_size: int, start_step: int = 0, rank: int = 0, world: int = 1):
+        self.batch_size, self.start_step, self.rank, self.world = batch_size, start_step, rank, world
+
+    def __iter__(self) -> Iterator[int]:
+        step = self.start_step
+        per_step = self.batch_size * self.world
+        while True:
+            base = step * per_step + self.rank * self.batch_size
+            yield from range(base, base + self.batch_size)
+            step += 1
+
+
+def _resize(img: np.ndarray, size: int) -> np.ndarray:
+    if img.shape[0] == size and img.shape[1] == size:
+        return img
+    interp = cv2.INTER_AREA if img.shape[0] > size else cv2.INTER_LINEAR
+    return cv2.resize(img, (size, size), interpolation=interp)
+
+
+def worker_init(worker_id: int) -> None:
+    """DataLoader worker set-up: one thread each (the samples themselves are seeded by index)."""
+    torch.set_num_threads(1)
+    cv2.setNumThreads(1)

@@ -1,0 +1,297 @@
+"""The training loop: Adam with warm-up + cosine decay, gradient clipping, EMA weights, bf16 autocast on
+CUDA, DDP under ``torchrun`` (gloo on CPU, NCCL on CUDA), validation on the evaluation clip, checkpoints
+every few minutes with exact resume, ``log.csv``/``val.csv`` and ``curve.png`` in the run folder.
+
+Run folder: ``config.json`` (the ``TrainConfig``), ``checkpoint.pt`` (model, EMA, optimiser, scheduler,
+discriminator, RNG states, step; loaded with ``weights_only=True``), ``log.csv``, ``val.csv``, ``curve.png``.
+Exported weights are safetensors (``export_weights``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import csv
+import logging
+import math
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.distributed as dist
+from torch.utils.data import DataLoader
+
+from oldfilm.errors import UsageError
+from oldfilm.models.discriminator import TemporalPatchGAN, hinge_d_loss, hinge_g_loss
+from oldfilm.models.rtn import RTN
+from oldfilm.train import losses
+from oldfilm.train.config import TrainConfig, config_from_dict
+from oldfilm.train.data import StepSampler, TrainClips, worker_init
+
+log = logging.getLogger("oldfilm.train")
+
+LOG_FIELDS = ("step", "lr", "loss", "pixel", "temporal", "perceptual", "adversarial", "disc", "sec_per_step")
+
+
+@dataclass
+class Trainer:
+    """Everything a step changes (what a checkpoint holds)."""
+
+    model: RTN
+    ema: RTN
+    opt: torch.optim.Adam
+    sched: torch.optim.lr_scheduler.LambdaLR
+    disc: TemporalPatchGAN | None
+    disc_opt: torch.optim.Adam | None
+    step: int = 0
+
+
+def lr_lambda(cfg: TrainConfig):  # noqa: ANN201
+    """Learning-rate factor of step s: linear warm-up to 1, then cosine decay to ``min_lr_ratio``."""
+
+    def f(s: int) -> float:
+        if s < cfg.warmup:
+            return (s + 1) / cfg.warmup
+        p = min(1.0, (s - cfg.warmup) / max(1, cfg.steps - cfg.warmup))
+        return cfg.min_lr_ratio + (1 - cfg.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * p))
+
+    return f
+
+
+def build_trainer(cfg: TrainConfig, device: torch.device) -> Trainer:
+    """Model (initialised from ``cfg.seed`` without touching the caller's global RNG), EMA copy, Adam,
+    schedule and (with an adversarial weight) the discriminator."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(cfg.seed)
+        model = RTN(cfg.model).to(device)
+        disc = None
+        if cfg.loss.adversarial > 0:
+            disc = TemporalPatchGAN(cfg.model.in_channels, cfg.loss.disc_channels, cfg.loss.disc_depth).to(device)
+    ema = copy.deepcopy(model).requires_grad_(False).eval()
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, betas=cfg.betas, weight_decay=cfg.weight_decay)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_lambda(cfg))
+    disc_opt = torch.optim.Adam(disc.parameters(), lr=cfg.loss.disc_lr, betas=(0.5, 0.99)) if disc else None
+    return Trainer(model, ema, opt, sched, disc, disc_opt)
+
+
+@torch.no_grad()
+def update_ema(ema: RTN, model: RTN, decay: float, step: int) -> None:
+    """ema ← d·ema + (1−d)·model with d = min(decay, (1+step)/(10+step))."""
+    d = min(decay, (1 + step) / (10 + step))
+    for e, p in zip(ema.state_dict().values(), model.state_dict().values(), strict=True):
+        if e.dtype.is_floating_point:
+            e.mul_(d).add_(p.detach(), alpha=1 - d)
+        else:
+            e.copy_(p)
+
+
+def save_checkpoint(tr: Trainer, path: Path) -> None:
+    """Atomically write the whole training state."""
+    state = {
+        "step": tr.step, "model": tr.model.state_dict(), "ema": tr.ema.state_dict(),
+        "opt": tr.opt.state_dict(), "sched": tr.sched.state_dict(),
+        "disc": tr.disc.state_dict() if tr.disc else None, "disc_opt": tr.disc_opt.state_dict() if tr.disc_opt else None,
+        "torch_rng": torch.get_rng_state(),
+        "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+    }
+    part = path.with_suffix(".part")
+    torch.save(state, part)
+    os.replace(part, path)
+
+
+def load_checkpoint(tr: Trainer, path: Path) -> None:
+    """Restore a state written by ``save_checkpoint`` (tensors and plain types only: weights_only=True)."""
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    tr.model.load_state_dict(state["model"])
+    tr.ema.load_state_dict(state["ema"])
+    tr.opt.load_state_dict(state["opt"])
+    tr.sched.load_state_dict(state["sched"])
+    if tr.disc is not None and state["disc"] is not None:
+        tr.disc.load_state_dict(state["disc"])
+        tr.disc_opt.load_state_dict(state["disc_opt"])  # type: ignore[union-attr]
+    torch.set_rng_state(state["torch_rng"])
+    if state["cuda_rng"] and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda_rng"])
+    tr.step = int(state["step"])
+
+
+def _dist() -> tuple[int, int]:
+    """(rank, world) — initialises the process group when launched by torchrun."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world > 1 and not dist.is_initialized():
+        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+    return (dist.get_rank(), dist.get_world_size()) if dist.is_initialized() else (0, 1)
+
+
+def _device(cfg: TrainConfig, rank: int) -> torch.device:
+    if cfg.device == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda", rank % torch.cuda.device_count())
+        return torch.device("cpu")
+    return torch.device(cfg.device)
+
+
+def train(cfg: TrainConfig, run_dir: str | Path, stop_at: int | None = None) -> list[float]:
+    """Train (or resume: a ``checkpoint.pt`` in ``run_dir`` is picked up, with the ``config.json`` beside
+    it taking precedence over ``cfg``) until ``cfg.steps`` or ``stop_at``; returns the loss of each step
+    run here (rank 0's)."""
+    run_dir = Path(run_dir)
+    rank, world = _dist()
+    device = _device(cfg, rank)
+    if cfg.threads and device.type == "cpu":
+        torch.set_num_threads(cfg.threads)
+    ckpt = run_dir / "checkpoint.pt"
+    if rank == 0:
+        run_dir.mkdir(parents=True, exist_ok=True)
+    if ckpt.exists() and (run_dir / "config.json").exists():
+        import json
+
+        cfg = config_from_dict(json.loads((run_dir / "config.json").read_text()))
+    elif rank == 0:
+        cfg.save(run_dir / "config.json")
+    tr = build_trainer(cfg, device)
+    if ckpt.exists():
+        load_checkpoint(tr, ckpt)
+        log.info("resumed %s at step %d", run_dir, tr.step)
+    vgg = losses.load_vgg19(cfg.loss.vgg_weights).to(device) if cfg.loss.vgg_weights and cfg.loss.perceptual else None
+    net: torch.nn.Module = tr.model
+    if world > 1:
+        net = torch.nn.parallel.DistributedDataParallel(tr.model, device_ids=[device.index] if device.type == "cuda"
+                                                        else None)
+    loader = _loader(cfg, tr.step, rank, world)
+    end = min(cfg.steps, stop_at if stop_at is not None else cfg.steps)
+    val = _Validator(cfg, run_dir) if rank == 0 and cfg.val_every else None
+    history: list[float] = []
+    last_ckpt = t_log = time.monotonic()
+    it = iter(loader)
+    while tr.step < end:
+        batch = {k: v.to(device, non_blocking=True) for k, v in next(it).items()}
+        terms = _step(cfg, tr, net, vgg, batch, device)
+        history.append(terms["loss"])
+        tr.step += 1
+        if rank == 0 and (tr.step % cfg.log_every == 0 or tr.step == end):
+            now = time.monotonic()
+            terms.update(step=tr.step, lr=tr.sched.get_last_lr()[0], sec_per_step=(now - t_log) / cfg.log_every)
+            _append_csv(run_dir / "log.csv", LOG_FIELDS, terms)
+            t_log = now
+        if val is not None and (tr.step % cfg.val_every == 0 or tr.step == cfg.steps):
+            val(tr.ema, tr.step)
+        if rank == 0 and (time.monotonic() - last_ckpt > 60 * cfg.checkpoint_minutes or tr.step == end):
+            save_checkpoint(tr, ckpt)
+            last_ckpt = time.monotonic()
+    if world > 1:
+        dist.barrier()
+    return history
+
+
+def _step(cfg: TrainConfig, tr: Trainer, net: torch.nn.Module, vgg: losses.VGG19Features | None,
+          batch: dict[str, torch.Tensor], device: torch.device) -> dict[str, float]:
+    """One optimiser step (and one discriminator step in the adversarial stage); returns the loss terms."""
+    lc = cfg.loss
+    tr.model.train()
+    with _autocast(cfg, device):
+        out = net(batch["lq"], batch["flows_fwd"], batch["flows_bwd"])
+    out = out.float()
+    gt = batch["gt"]
+    terms = {"pixel": losses.charbonnier(out, gt, lc.charbonnier_eps)}
+    if lc.temporal:
+        terms["temporal"] = losses.temporal_consistency(out, gt, batch["flows_fwd"], lc.charbonnier_eps)
+    if vgg is not None:
+        terms["perceptual"] = losses.perceptual(vgg, out, gt)
+    adv_on = tr.disc is not None and tr.step >= lc.adversarial_start
+    if adv_on:
+        tr.disc.requires_grad_(False)  # type: ignore[union-attr]
+        terms["adversarial"] = hinge_g_loss(tr.disc(out))  # type: ignore[misc]
+    weights = {"pixel": lc.pixel, "temporal": lc.temporal, "perceptual": lc.perceptual, "adversarial": lc.adversarial}
+    loss = sum(weights[k] * v for k, v in terms.items())
+    tr.opt.zero_grad(set_to_none=True)
+    loss.backward()  # type: ignore[union-attr]
+    if cfg.grad_clip:
+        torch.nn.utils.clip_grad_norm_(tr.model.parameters(), cfg.grad_clip)
+    tr.opt.step()
+    tr.sched.step()
+    update_ema(tr.ema, tr.model, cfg.ema, tr.step)
+    result = {k: float(v.detach()) for k, v in terms.items()}
+    result["loss"] = float(loss.detach())  # type: ignore[union-attr]
+    if adv_on:
+        tr.disc.requires_grad_(True)  # type: ignore[union-attr]
+        d_loss = hinge_d_loss(tr.disc(gt), tr.disc(out.detach()))  # type: ignore[misc]
+        tr.disc_opt.zero_grad(set_to_none=True)  # type: ignore[union-attr]
+        d_loss.backward()
+        tr.disc_opt.step()  # type: ignore[union-attr]
+        result["disc"] = float(d_loss.detach())
+    return result
+
+
+def _autocast(cfg: TrainConfig, device: torch.device) -> contextlib.AbstractContextManager:
+    if cfg.amp and device.type == "cuda":
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
+def _loader(cfg: TrainConfig, start_step: int, rank: int, world: int) -> DataLoader:
+    multiple = cfg.model.multiple
+    lo, hi = cfg.data.crop
+    if hi < multiple:
+        raise UsageError(f"crop sizes {cfg.data.crop} are smaller than the network's multiple {multiple}")
+    ds = TrainClips(cfg.data, cfg.seed, cfg.batch_size * world, multiple)
+    sampler = StepSampler(cfg.batch_size, start_step, rank, world)
+    extra = {"prefetch_factor": 2, "persistent_workers": False} if cfg.workers else {}
+    return DataLoader(ds, batch_size=cfg.batch_size, sampler=sampler, num_workers=cfg.workers,
+                      worker_init_fn=worker_init if cfg.workers else None, **extra)
+
+
+def _append_csv(path: Path, fieldnames: tuple[str, ...], row: dict[str, float]) -> None:
+    new = not path.exists()
+    with open(path, "a", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=fieldnames, extrasaction="ignore")
+        if new:
+            w.writeheader()
+        w.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()})
+
+
+class _Validator:
+    """Validation of the EMA weights on the evaluation clip → ``val.csv`` and ``curve.png``."""
+
+    FIELDS = ("step", "method", "preset", "psnr", "ssim", "ewarp")
+
+    def __init__(self, cfg: TrainConfig, run_dir: Path) -> None:
+        from oldfilm.train.validate import build_val_set, validate_baselines
+
+        self.cfg, self.run_dir = cfg, run_dir
+        self.clips = build_val_set(cfg.val_frames, cfg.val_size, cfg.val_presets)
+        path = run_dir / "val.csv"
+        if not path.exists():
+            for method, per in validate_baselines(self.clips).items():
+                for preset, s in per.items():
+                    _append_csv(path, self.FIELDS, {"step": 0, "method": method, "preset": preset, **s})
+
+    def __call__(self, ema: RTN, step: int) -> None:
+        from oldfilm.train.plot import draw_curves
+        from oldfilm.train.validate import validate_model
+
+        for preset, s in validate_model(ema, self.clips, self.cfg.threads).items():
+            _append_csv(self.run_dir / "val.csv", self.FIELDS, {"step": step, "method": "rtn", "preset": preset, **s})
+        ema.train(False)
+        draw_curves(self.run_dir)
+        if self.cfg.threads:
+            torch.set_num_threads(self.cfg.threads)
+
+
+def export_weights(run_dir: str | Path, dest: str | Path, use_ema: bool = True) -> Path:
+    """Write the (EMA) weights of a run's checkpoint as safetensors with the network config and the run's
+    step in the metadata."""
+    import json
+
+    from oldfilm.models.weights import save_weights
+
+    run_dir = Path(run_dir)
+    cfg = config_from_dict(json.loads((run_dir / "config.json").read_text()))
+    state = torch.load(run_dir / "checkpoint.pt", map_location="cpu", weights_only=True)
+    model = RTN(cfg.model)
+    model.load_state_dict(state["ema" if use_ema else "model"])
+    meta = {"oldfilm.train.run": cfg.name, "oldfilm.train.step": str(state["step"]),
+            "oldfilm.train.weights": "ema" if use_ema else "raw"}
+    return save_weights(model, dest, extra_meta=meta)

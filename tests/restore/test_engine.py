@@ -1,0 +1,115 @@
+"""The RTN engine, with random weights on tiny configs (8 channels, small frames, one thread)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from oldfilm.errors import InputError, WeightsError
+from oldfilm.models.presets import RTNConfig
+from oldfilm.models.rtn import RTN
+from oldfilm.models.weights import save_weights
+from oldfilm.restore.engine import RTNEngine, build_engine, pick_device
+
+TINY = RTNConfig(name="tiny", scale=4, hidden=8, embed=8, heads=2, groups=1, depth=2, window=4, shift=2)
+
+
+def _model(seed: int = 0, identity: bool = False) -> RTN:
+    torch.manual_seed(seed)
+    model = RTN(TINY).eval()
+    if identity:  # the decoder adds nothing: output = input
+        torch.nn.init.zeros_(model.decoder.conv_last.weight)
+        torch.nn.init.zeros_(model.decoder.conv_last.bias)
+    return model
+
+
+def _engine(model: RTN, **kw) -> RTNEngine:
+    return RTNEngine(model, device="cpu", threads=1, **kw)
+
+
+def _pan(n: int, h: int, w: int, seed: int = 0, bright: float = 0.0) -> list[np.ndarray]:
+    """A smooth random texture panning right by 2 px per frame, float32 in [0, 1]."""
+    rng = np.random.default_rng(seed)
+    base = rng.random((h // 8 + 2, (w + 2 * n) // 8 + 2)).astype(np.float32)
+    import cv2
+
+    big = cv2.resize(base, ((w + 2 * n + 16), h + 16), interpolation=cv2.INTER_CUBIC)[8 : 8 + h]
+    return [np.clip(0.6 * big[:, 2 * i : 2 * i + w] + 0.2 + bright, 0, 1) for i in range(n)]
+
+
+@pytest.mark.parametrize("layout", ["gray2d", "gray1", "rgb", "uint16"])
+def test_odd_sizes_keep_shape_and_dtype(layout: str) -> None:
+    frames = [(f * 255).astype(np.uint8) for f in _pan(4, 37, 51)]
+    if layout == "gray1":
+        frames = [f[..., None] for f in frames]
+    elif layout == "rgb":
+        frames = [np.stack([f, f // 2, 255 - f], axis=2) for f in frames]
+    elif layout == "uint16":
+        frames = [f.astype(np.uint16) * 257 for f in frames]
+    out = list(_engine(_model(), chunk=3, lookahead=1).run(frames))
+    assert len(out) == 4
+    assert all(o.shape == frames[0].shape and o.dtype == frames[0].dtype for o in out)
+
+
+def test_identity_network_reproduces_the_input_through_padding_and_tiles() -> None:
+    gray = [(f * 255).astype(np.uint8) for f in _pan(5, 70, 150)]
+    for tile in (None, 32):  # 32 px tiles: 3×5 tiles with overlaps
+        out = list(_engine(_model(identity=True), chunk=2, lookahead=1, tile=tile, overlap=16).run(gray))
+        assert all(np.array_equal(o, g) for o, g in zip(out, gray, strict=True))
+    rgb = [np.stack([g, g // 2 + 60, 255 - g], axis=2) for g in gray]
+    out = list(_engine(_model(identity=True), chunk=3, chroma_sigma=0).run(rgb))
+    assert max(np.abs(o.astype(int) - r).max() for o, r in zip(out, rgb, strict=True)) <= 1  # chroma kept
+
+
+def test_streaming_matches_the_whole_clip() -> None:
+    """Chunks of 3 with the forward state carried == the whole clip in one window (look-ahead to the end)."""
+    frames = _pan(9, 64, 64)
+    model = _model()
+    whole = list(_engine(model, chunk=9, lookahead=0, scenes=False).run(frames))
+    streamed = list(_engine(model, chunk=3, lookahead=9, scenes=False).run(frames))
+    assert np.abs(np.stack(streamed) - np.stack(whole)).max() < 1e-5
+    short = list(_engine(model, chunk=3, lookahead=2, scenes=False).run(frames))
+    assert np.abs(np.stack(short) - np.stack(whole)).max() > 0  # a short look-ahead is an approximation
+
+
+def test_scene_cut_resets_state() -> None:
+    a, b = _pan(5, 64, 64, seed=1), _pan(5, 64, 64, seed=2, bright=0.3)
+    b = [1.0 - f for f in b]  # a different scene: the detector sees a cut at frame 5
+    model = _model()
+    both = list(_engine(model, chunk=4, lookahead=10).run(a + b))
+    alone_a = list(_engine(model, chunk=4, lookahead=10).run(a))
+    alone_b = list(_engine(model, chunk=4, lookahead=10).run(b))
+    assert np.abs(np.stack(both) - np.stack(alone_a + alone_b)).max() < 1e-5
+    no_cuts = list(_engine(model, chunk=4, lookahead=10, scenes=False).run(a + b))
+    assert np.abs(np.stack(no_cuts[5:]) - np.stack(alone_b)).max() > 1e-4
+
+
+def test_bad_input_is_refused() -> None:
+    engine = _engine(_model())
+    with pytest.raises(InputError, match="frames"):
+        list(engine.run([np.zeros((8, 8, 4), np.uint8)]))
+    with pytest.raises(InputError, match="frame 1"):
+        list(engine.run([np.zeros((8, 8), np.uint8), np.zeros((8, 9), np.uint8)]))
+    assert list(engine.run([])) == []
+
+
+def test_chunks_shrink_for_huge_frames() -> None:
+    engine = _engine(_model(), chunk=32, lookahead=8)
+    assert engine._chunking(368 * 640) == (32, 8)
+    chunk, lookahead = engine._chunking(3840 * 2160)
+    assert (chunk + lookahead) * 3840 * 2160 <= 1.2 * engine.max_pixels and chunk >= 4 and lookahead >= 2
+
+
+def test_build_engine_refuses_without_weights(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from oldfilm.models import weights as W
+
+    monkeypatch.setattr(W, "WEIGHTS_DIR", tmp_path)
+    with pytest.raises(WeightsError, match="no trained weights"):
+        build_engine(preset="fast", device="cpu")
+    path = save_weights(_model(), tmp_path / "tiny.safetensors")
+    engine = build_engine(weights=path, device="cpu", chunk=2, threads=1)
+    assert engine.model.cfg == TINY and len(list(engine.run(_pan(3, 32, 32)))) == 3
+    assert pick_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
