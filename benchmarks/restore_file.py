@@ -43,7 +43,8 @@ def make_clip(path: Path, frames: int, w: int, h: int) -> Path:
                 out.mux(p)
         n = int(48000 * frames / 25)
         for k in range(0, n, 1024):
-            af = av.AudioFrame.from_ndarray(np.full((1, 1024), 0.1 * np.sin(k), np.float32), format="fltp", layout="mono")
+            wave = np.full((1, 1024), 0.1 * np.sin(k), np.float32)
+            af = av.AudioFrame.from_ndarray(wave, format="fltp", layout="mono")
             af.sample_rate, af.pts = 48000, k
             for p in a.encode(af):
                 out.mux(p)

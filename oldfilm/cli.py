@@ -55,8 +55,9 @@ def info(src: Annotated[Path, typer.Argument(help="A video file or a folder of f
     from oldfilm import probe
 
     i = probe(src)
-    for key, value in [("path", i.path), ("size", f"{i.width}x{i.height}"), ("fps", f"{float(i.fps):.3f} ({i.fps})"),
-                       ("time base", i.time_base), ("frames", i.frame_count if i.frame_count is not None else "unknown"),
+    fps = f"{float(i.fps):.3f} ({i.fps})"
+    for key, value in [("path", i.path), ("size", f"{i.width}x{i.height}"), ("fps", fps),
+                       ("time base", i.time_base), ("frames", "unknown" if i.frame_count is None else i.frame_count),
                        ("duration", f"{i.duration:.3f} s" if i.duration else "unknown"), ("codec", i.codec),
                        ("pixel format", i.pix_fmt), ("channels", i.channels), ("bit depth", i.bit_depth),
                        ("rotation", i.rotation), ("audio", "yes" if i.has_audio else "no")]:

@@ -47,7 +47,8 @@ def write_clip(path: Path, frames: np.ndarray, fps: int = 25, audio: bool = Fals
     c = av.open(str(path), "w")
     s = c.add_stream(codec, rate=fps)
     s.width, s.height = frames.shape[2], frames.shape[1]
-    s.pix_fmt = "yuv444p" if codec == "libx264" and (s.width % 2 or s.height % 2) else ("bgr0" if codec == "ffv1" else "yuv420p")
+    odd = s.width % 2 or s.height % 2
+    s.pix_fmt = "bgr0" if codec == "ffv1" else ("yuv444p" if codec == "libx264" and odd else "yuv420p")
     if pts is not None:
         s.time_base = Fraction(1, 1000)
     if rotation:

@@ -74,7 +74,7 @@ def probe_folder(folder: Path, files: list[Path]) -> VideoInfo:
     return VideoInfo(
         path=folder, width=w, height=h, fps=FOLDER_FPS, time_base=1 / FOLDER_FPS, frame_count=len(files),
         duration=len(files) / float(FOLDER_FPS), rotation=0,
-        pix_fmt=f"{files[0].suffix.lstrip('.').lower()}-{'gray' if c == 1 else 'rgb'}{16 if first.dtype == np.uint16 else 8}",
+        pix_fmt=f"{files[0].suffix.lstrip('.').lower()}-{'gray' if c == 1 else 'rgb'}{first.dtype.itemsize * 8}",
         channels=c, bit_depth=16 if first.dtype == np.uint16 else 8, codec="image", has_audio=False, is_folder=True,
     )
 

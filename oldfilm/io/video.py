@@ -132,7 +132,8 @@ class VideoReader:
         return VideoInfo(
             path=self.path, width=w, height=h, fps=Fraction(fps), time_base=Fraction(s.time_base or Fraction(1, 90000)),
             frame_count=count, duration=duration, rotation=rotation, pix_fmt=pix,
-            channels=1 if pix.startswith(_GRAY_FMTS) else 3, bit_depth=16 if fmt is not None and _bit_depth(fmt) > 8 else 8,
+            channels=1 if pix.startswith(_GRAY_FMTS) else 3,
+            bit_depth=16 if fmt is not None and _bit_depth(fmt) > 8 else 8,
             codec=cc.name, has_audio=bool(self._container.streams.audio),
         )
 

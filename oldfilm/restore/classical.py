@@ -86,7 +86,8 @@ class ClassicalRestorer:
             img = to_float(frame)
             buf.append(_Entry(i, scene, img, rgb_to_luma(img), frame.dtype))
             # emit every centre whose window is complete: radius frames after it, or a cut after it
-            while next_out <= i and (i - next_out >= self.cfg.radius or buf[-1].scene != self._get(buf, next_out).scene):
+            while next_out <= i and (i - next_out >= self.cfg.radius
+                                     or buf[-1].scene != self._get(buf, next_out).scene):
                 out, ema = self._restore_one(buf, next_out, flows, ema)
                 yield out
                 next_out += 1
@@ -122,7 +123,8 @@ class ClassicalRestorer:
             ema = None  # a new scene: the deflicker reference restarts
         img = centre.image
         if neigh:
-            aligned = np.stack([warp_image(e.image, self._flow(buf, flows, c, e.index)).reshape(img.shape) for e in neigh])
+            aligned = np.stack([warp_image(e.image, self._flow(buf, flows, c, e.index)).reshape(img.shape)
+                                for e in neigh])
             aligned_luma = rgb_to_luma(aligned)
             img = self._repair(img, centre.luma, aligned, aligned_luma)
             img = self._denoise(img, aligned, aligned_luma)
@@ -165,7 +167,8 @@ class ClassicalRestorer:
         """Match luma mean/std to their running average; returns the image and the updated average."""
         cfg = self.cfg
         luma = rgb_to_luma(img)
-        small = cv2.resize(luma, (max(1, luma.shape[1] // 4), max(1, luma.shape[0] // 4)), interpolation=cv2.INTER_AREA)
+        small = cv2.resize(luma, (max(1, luma.shape[1] // 4), max(1, luma.shape[0] // 4)),
+                           interpolation=cv2.INTER_AREA)
         m, s = float(small.mean()), float(small.std()) + 1e-4
         if ema is None:
             return img, (m, s)
