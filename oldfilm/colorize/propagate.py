@@ -34,6 +34,7 @@ from oldfilm.colorize.chroma import guided_coefficients, resize_map, work_size
 from oldfilm.flow import DISFlow, FlowEstimator, warp_image
 
 log = logging.getLogger("oldfilm")
+_FLOOR = 1e-3
 
 
 @dataclass(frozen=True)
@@ -211,11 +212,23 @@ def fuse_weights(p: Propagated, decay: float) -> tuple[np.ndarray, np.ndarray]:
     return wf, wb
 
 
+def _blend_weights(p: Propagated, decay: float) -> tuple[np.ndarray, np.ndarray]:
+    """Weights for blending ab: as ``fuse_weights`` plus a small floor by distance alone, so a pixel that no
+    direction vouches for still takes the nearer key's colour rather than gray."""
+    wf, wb = fuse_weights(p, decay)
+    if p.fwd is not None:
+        wf = wf + _FLOOR * p.fwd.base * decay**p.fwd.distance
+    if p.bwd is not None:
+        wb = wb + _FLOOR * p.bwd.base * decay**p.bwd.distance
+    return wf, wb
+
+
 def fuse(p: Propagated, decay: float, size: tuple[int, int] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Blend the two directions by weight → (ab (h, w, 2), confidence (h, w)) at work resolution, or ab at
     full resolution ``size`` (then the confidence is still at work resolution)."""
     wf, wb = fuse_weights(p, decay)
     conf = (1.0 - (1.0 - wf) * (1.0 - wb)).astype(np.float32)
+    wf, wb = _blend_weights(p, decay)
     shape = p.L.shape if size is None else size
     if size is not None:
         wf, wb = resize_map(wf, size), resize_map(wb, size)

@@ -29,7 +29,8 @@ class RTNConfig:
         heads: attention heads.
         mlp_ratio: width of the Swin MLP relative to ``embed``.
         tail: 3×3 conv layers after fusing the two directions (the paper: 3).
-        shuffle_channels: channels at full resolution after the pixel-shuffle (only when scale > 1).
+        shuffle_channels: channels at full resolution after the pixel-shuffle (only when scale > 1; 0 shuffles
+            straight to the output channels).
     """
 
     name: str = "custom"
@@ -42,7 +43,7 @@ class RTNConfig:
     depth: int = 2
     window: int = 8
     shift: int = 4
-    heads: int = 4
+    heads: int = 2
     mlp_ratio: float = 2.0
     tail: int = 1
     shuffle_channels: int = 4
@@ -72,10 +73,11 @@ PRESETS: dict[str, RTNConfig] = {
         name="rtn-paper", scale=1, hidden=16, embed=64, down=2, groups=3, depth=2,
         window=8, shift=4, heads=4, mlp_ratio=2.0, tail=3, shuffle_channels=0,
     ),
-    # Our default: features at 1/4 resolution, one residual Swin group per direction (chosen by
-    # benchmarks/speed.py to meet 0.5 s/frame at 368×640 on a 2-core CPU).
+    # Our default: features at 1/4 resolution (pixel-unshuffle), one residual Swin group of 2 blocks per
+    # direction, 2 heads of 16 channels (the paper's head width); chosen by benchmarks/speed.py to stay well
+    # under 0.5 s/frame at 368×640 on a 2-core CPU, DIS flow included.
     "fast": RTNConfig(
         name="fast", scale=4, hidden=32, embed=32, down=1, groups=1, depth=2,
-        window=8, shift=4, heads=4, mlp_ratio=2.0, tail=1, shuffle_channels=4,
+        window=8, shift=4, heads=2, mlp_ratio=2.0, tail=1, shuffle_channels=4,
     ),
 }

@@ -91,18 +91,25 @@ def propagate(
 
 class Decoder(nn.Module):
     """Fuse the two directions and decode to a full-resolution residual added to the input frame.
-    (N, C, h, w) × 2 + frame (N, Cin, H, W) → (N, Cin, H, W)."""
+    (N, C, h, w) × 2 + frame (N, Cin, H, W) → (N, Cin, H, W).
+
+    At scale 1 this is RTN's tail (fuse, ``tail`` convs, a last conv). At scale s > 1 the features are
+    pixel-shuffled to ``shuffle_channels`` at full resolution and two small full-resolution convs, which
+    also see the input frame, draw the residual (fine detail such as thin scratches lives there).
+    """
 
     def __init__(self, cfg: RTNConfig) -> None:
         super().__init__()
-        c, s = cfg.hidden, cfg.scale
+        c, s, k = cfg.hidden, cfg.scale, cfg.shuffle_channels
         self.scale = s
         self.fuse = nn.Conv2d(2 * c, c, 3, padding=1)  # RTN: concate
         self.tail = nn.ModuleList(nn.Conv2d(c, c, 3, padding=1) for _ in range(cfg.tail))
         self.conv_up: nn.Module | None = None
-        if s > 1 and cfg.shuffle_channels:
-            self.conv_up = nn.Conv2d(c, cfg.shuffle_channels * s * s, 3, padding=1)
-            self.conv_last = nn.Conv2d(cfg.shuffle_channels, cfg.in_channels, 3, padding=1)
+        self.conv_full: nn.Module | None = None
+        if s > 1 and k:
+            self.conv_up = nn.Conv2d(c, k * s * s, 3, padding=1)
+            self.conv_full = nn.Conv2d(k + cfg.in_channels, 2 * k, 3, padding=1)
+            self.conv_last = nn.Conv2d(2 * k, cfg.in_channels, 3, padding=1)
         else:
             self.conv_last = nn.Conv2d(c, cfg.in_channels * s * s, 3, padding=1)
 
@@ -110,10 +117,11 @@ class Decoder(nn.Module):
         x = F.leaky_relu(self.fuse(torch.cat([backward, forward], dim=1)), 0.1)
         for conv in self.tail:
             x = F.leaky_relu(conv(x), 0.1)
-        if self.conv_up is not None:
-            x = F.leaky_relu(F.pixel_shuffle(self.conv_up(x), self.scale), 0.1)
-            return frame + self.conv_last(x)
-        return frame + F.pixel_shuffle(self.conv_last(x), self.scale)
+        if self.conv_up is None:
+            return frame + F.pixel_shuffle(self.conv_last(x), self.scale)
+        x = F.leaky_relu(F.pixel_shuffle(self.conv_up(x), self.scale), 0.1)
+        x = F.leaky_relu(self.conv_full(torch.cat([x, frame], dim=1)), 0.1)
+        return frame + self.conv_last(x)
 
 
 class RTN(nn.Module):

@@ -63,7 +63,8 @@ class RTNEngine:
         device: "auto" (CUDA when present), "cpu", "cuda", …
         tile: largest tile side in pixels; None picks one from the model size (368×640 is one tile).
         overlap: overlap of neighbouring tiles in pixels.
-        flow_side: flows are computed on frames downscaled to this longer side (0: full size).
+        flow_side: flows are computed on frames downscaled to this longer side (0: full size; None: 640
+            for full-resolution features, 320 for the 1/4-resolution ``fast`` network).
         scenes: detect scene cuts (both passes reset at a cut).
         threads: CPU threads for torch (None: all cores available to the process).
         max_pixels: frames × pixels buffered at most; ``chunk`` and ``lookahead`` shrink for huge frames.
@@ -79,7 +80,7 @@ class RTNEngine:
         device: str | torch.device = "auto",
         tile: int | None = None,
         overlap: int = 64,
-        flow_side: int = 640,
+        flow_side: int | None = None,
         scenes: bool = True,
         threads: int | None = None,
         max_pixels: float = 48e6,
@@ -92,7 +93,8 @@ class RTNEngine:
         self.flow = flow if flow is not None else DISFlow(preset="fast", max_side=0)
         self.chunk, self.lookahead = chunk, lookahead
         self.tile, self.overlap = tile, overlap
-        self.flow_side, self.scenes = flow_side, scenes
+        self.flow_side = flow_side if flow_side is not None else 640 // max(1, model.cfg.scale // 2)
+        self.scenes = scenes
         self.threads, self.max_pixels, self.chroma_sigma = threads, max_pixels, chroma_sigma
         if self.device.type == "cuda":
             self.model = self.model.to(memory_format=torch.channels_last)
