@@ -33,9 +33,14 @@ class ClassicalConfig:
         outlier_threshold: a pixel is dirt when it differs from every aligned neighbour by more than this
             (luma, 0–1 scale) in the same direction.
         agree_threshold: ... and the aligned neighbours' spread is below this (else motion is unreliable).
-        mask_dilate: dilate the dirt mask by this many pixels (covers the soft rim of specks).
+        mask_dilate: grow the dirt mask by up to this many pixels into *weak* outliers (hysteresis: pixels
+            that differ from every neighbour by ``weak_ratio`` × the threshold) — covers the soft rims of
+            specks without touching clean detail next to them.
+        weak_ratio: the weak-outlier threshold as a fraction of ``outlier_threshold``.
         denoise_strength: weight of each agreeing aligned neighbour in the temporal average (0 disables).
-        denoise_sigma: similarity scale (luma, 0–1) for those weights.
+        denoise_sigma: similarity scale (luma, 0–1) for those weights; raised to ``noise_factor`` × the
+            frame's estimated noise level when that is higher (heavier grain → stronger averaging).
+        noise_factor: multiple of the estimated noise standard deviation used as the similarity scale.
         deflicker: match each frame's luma mean/std to the running average.
         deflicker_rate: update rate of that running average (0–1; lower = smoother).
         max_gain: bound on the deflicker gain (and its inverse).
@@ -47,8 +52,10 @@ class ClassicalConfig:
     outlier_threshold: float = 0.05
     agree_threshold: float = 0.10
     mask_dilate: int = 1
+    weak_ratio: float = 0.5
     denoise_strength: float = 0.6
     denoise_sigma: float = 0.03
+    noise_factor: float = 1.5
     deflicker: bool = True
     deflicker_rate: float = 0.15
     max_gain: float = 1.4
@@ -136,15 +143,18 @@ class ClassicalRestorer:
         """Replace impulsive outliers (dust, dirt, blotches, short scratches) by the aligned neighbours' median."""
         cfg = self.cfg
         diff = luma[None] - aligned_luma  # (K, H, W)
-        brighter = diff.min(0) > cfg.outlier_threshold
-        darker = diff.max(0) < -cfg.outlier_threshold
+        low, high = diff.min(0), diff.max(0)  # > 0: brighter than every neighbour; < 0: darker than every one
         spread = aligned_luma.max(0) - aligned_luma.min(0)
-        mask = ((brighter | darker) & (spread < cfg.agree_threshold + np.abs(diff).min(0) * 0.5)).astype(np.uint8)
-        if not mask.any():
+        agree = spread < cfg.agree_threshold + np.minimum(np.abs(low), np.abs(high)) * 0.5
+        strong = ((low > cfg.outlier_threshold) | (high < -cfg.outlier_threshold)) & agree
+        if not strong.any():
             return img
+        mask = strong.astype(np.uint8)
         if cfg.mask_dilate:
-            k = 2 * cfg.mask_dilate + 1
-            mask = cv2.dilate(mask, np.ones((k, k), np.uint8))
+            t = cfg.outlier_threshold * cfg.weak_ratio
+            weak = (((low > t) | (high < -t)) & agree).astype(np.uint8)
+            for _ in range(cfg.mask_dilate):  # geodesic dilation: grow only through weak outliers
+                mask = cv2.dilate(mask, np.ones((3, 3), np.uint8)) & weak | mask
         median = np.median(aligned, axis=0) if len(aligned) > 2 else aligned.mean(0)
         soft = cv2.GaussianBlur(mask.astype(np.float32), (3, 3), 0)[..., None]
         return img * (1.0 - soft) + median * soft
@@ -155,10 +165,11 @@ class ClassicalRestorer:
         if cfg.denoise_strength <= 0:
             return img
         luma = rgb_to_luma(img)
+        sigma = max(cfg.denoise_sigma, cfg.noise_factor * noise_level(luma))
         num, den = img.copy(), np.ones(img.shape[:2] + (1,), np.float32)
         for a, al in zip(aligned, aligned_luma, strict=True):
             d = cv2.blur(np.abs(al - luma), (5, 5))
-            w = (cfg.denoise_strength * np.exp(-((d / cfg.denoise_sigma) ** 2)))[..., None]
+            w = (cfg.denoise_strength * np.exp(-((d / sigma) ** 2)))[..., None]
             num += w * a
             den += w
         return num / den
@@ -177,3 +188,15 @@ class ClassicalRestorer:
         gain = float(np.clip(ref_s / s, 1 / cfg.max_gain, cfg.max_gain))
         out = np.clip((img - m) * gain + ref_m, 0.0, 1.0)
         return out, (ref_m, ref_s)
+
+
+def noise_level(luma: np.ndarray) -> float:
+    """Standard deviation of additive white noise in a (H, W) float image, by Immerkær's fast estimator
+    (J. Immerkær, "Fast Noise Variance Estimation", CVIU 1996): a Laplacian-difference kernel that cancels
+    smooth structure; edges are excluded by keeping the lower 90% of responses."""
+    if min(luma.shape) < 3:
+        return 0.0
+    k = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)
+    r = np.abs(cv2.filter2D(luma.astype(np.float32), -1, k)[1:-1, 1:-1])
+    r = r[r <= np.quantile(r, 0.9)]
+    return float(np.sqrt(np.pi / 2) * r.mean() / 6) if r.size else 0.0

@@ -97,6 +97,20 @@ def build_corpus(root: Path | None = None, max_side: int = 480, stills: bool = T
     return root
 
 
+def save_corpus(root: Path, videos: dict[str, np.ndarray], stills: dict[str, np.ndarray]) -> Path:
+    """Write arrays in the corpus layout (what ``build_corpus`` produces; tests use it for synthetic
+    corpora). videos: name → (T, H, W, 3) uint8; stills: name → (H, W, 3) uint8."""
+    root = Path(root)
+    manifest: dict[str, dict[str, list[int]]] = {"videos": {}, "stills": {}}
+    for kind, items in (("videos", videos), ("stills", stills)):
+        (root / kind).mkdir(parents=True, exist_ok=True)
+        for name, arr in items.items():
+            _save(root / kind / f"{name}.npy", np.ascontiguousarray(arr, dtype=np.uint8))
+            manifest[kind][name] = list(arr.shape)
+    (root / "manifest.json").write_text(json.dumps(manifest, indent=1))
+    return root
+
+
 def load_corpus(root: Path | None = None) -> Corpus:
     """The corpus under ``root`` (built on first use)."""
     root = Path(root) if root is not None else corpus_dir()

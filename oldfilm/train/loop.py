@@ -238,7 +238,8 @@ def _loader(cfg: TrainConfig, start_step: int, rank: int, world: int) -> DataLoa
         raise UsageError(f"crop sizes {cfg.data.crop} are smaller than the network's multiple {multiple}")
     ds = TrainClips(cfg.data, cfg.seed, cfg.batch_size * world, multiple)
     sampler = StepSampler(cfg.batch_size, start_step, rank, world)
-    extra = {"prefetch_factor": 2, "persistent_workers": False} if cfg.workers else {}
+    # spawn, not fork: a forked worker can deadlock on OpenCV's / OpenMP's thread pools of the parent
+    extra = {"prefetch_factor": 2, "multiprocessing_context": "spawn"} if cfg.workers else {}
     return DataLoader(ds, batch_size=cfg.batch_size, sampler=sampler, num_workers=cfg.workers,
                       worker_init_fn=worker_init if cfg.workers else None, **extra)
 

@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+import time
+from itertools import islice
+
+import numpy as np
+import pytest
+import torch
+
+from oldfilm.train.config import DataConfig, TrainConfig
+from oldfilm.train.corpus import load_corpus
+from oldfilm.train.data import StepSampler, TrainClips, clip_flows, crop_size, sample_clean
+from oldfilm.train.motion import camera_motion_clip
+from tests.clips import texture
+
+
+def test_samples_have_declared_shapes_ranges_and_are_quick(tiny: TrainConfig) -> None:
+    ds = TrainClips(tiny.data, seed=0, per_step=2, multiple=tiny.model.multiple)
+    ds[0]  # warm-up (corpus load)
+    t0 = time.perf_counter()
+    items = [ds[i] for i in range(6)]
+    assert (time.perf_counter() - t0) / 6 < 0.5
+    for i, s in enumerate(items):
+        size = crop_size(tiny.data, 0, i // 2, tiny.model.multiple)
+        t = tiny.data.frames
+        assert s["lq"].shape == s["gt"].shape == (t, 1, size, size)
+        assert s["flows_fwd"].shape == s["flows_bwd"].shape == (t - 1, 2, size, size)
+        for k in ("lq", "gt"):
+            assert s[k].dtype == torch.float32 and 0.0 <= s[k].min() and s[k].max() <= 1.0
+        assert torch.isfinite(s["flows_fwd"]).all()
+    assert items[0]["lq"].shape == items[1]["lq"].shape  # one crop size per step
+
+
+def test_samples_are_a_function_of_seed_and_index(tiny: TrainConfig) -> None:
+    a = TrainClips(tiny.data, seed=3, per_step=2, multiple=8)
+    b = TrainClips(tiny.data, seed=3, per_step=2, multiple=8)
+    for k in ("lq", "gt", "flows_fwd"):
+        assert torch.equal(a[5][k], b[5][k])
+    assert not torch.equal(a[5]["gt"], a[6]["gt"])
+
+
+def test_degraded_differs_from_clean(tiny: TrainConfig) -> None:
+    s = TrainClips(tiny.data, seed=0, per_step=1, multiple=8)[0]
+    assert (s["lq"] - s["gt"]).abs().mean() > 1e-3
+
+
+def test_crop_sizes_are_multiples_within_range() -> None:
+    cfg = DataConfig(crop=(96, 256))
+    sizes = {crop_size(cfg, 0, s, 32) for s in range(50)}
+    assert sizes <= {96, 128, 160, 192, 224, 256} and len(sizes) > 2
+
+
+def test_sample_clean_uses_videos_and_stills(tiny: TrainConfig) -> None:
+    corpus = load_corpus(tiny.data.corpus)  # type: ignore[arg-type]
+    cfg = tiny.data
+    clip = sample_clean(corpus, cfg, 32, np.random.default_rng(0))
+    assert clip.shape == (cfg.frames, 32, 32, 3) and clip.dtype == np.uint8
+
+
+def test_camera_motion_moves_smoothly() -> None:
+    img = texture(200, 260, np.random.default_rng(1), channels=3)
+    clip = camera_motion_clip(img, 7, 64, np.random.default_rng(2))
+    assert clip.shape == (7, 64, 64, 3) and clip.dtype == np.uint8
+    diffs = [np.abs(clip[i + 1].astype(int) - clip[i]).mean() for i in range(6)]
+    assert 0 < min(diffs) and max(diffs) < 40
+
+
+def test_clip_flows_follow_a_pan() -> None:
+    from oldfilm.flow import DISFlow
+    from tests.clips import moving_clip
+
+    luma = moving_clip(t=3, h=64, w=80, step=2)[..., 0].astype(np.float32) / 255
+    fwd, bwd = clip_flows(luma, DISFlow(max_side=0))
+    assert fwd.shape == bwd.shape == (2, 2, 64, 80)
+    # the texture moves left by 2 px per frame: a pixel of frame t+1 is at x+2 in frame t
+    assert np.median(fwd[:, 0, 16:-16, 16:-16]) == pytest.approx(2, abs=0.5)
+    assert np.median(bwd[:, 0, 16:-16, 16:-16]) == pytest.approx(-2, abs=0.5)
+
+
+def test_step_sampler_partitions_steps_between_ranks() -> None:
+    r0 = list(islice(iter(StepSampler(2, start_step=3, rank=0, world=2)), 4))
+    r1 = list(islice(iter(StepSampler(2, start_step=3, rank=1, world=2)), 4))
+    assert r0 == [12, 13, 16, 17] and r1 == [14, 15, 18, 19]
