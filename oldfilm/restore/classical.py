@@ -36,7 +36,9 @@ class ClassicalConfig:
         mask_dilate: grow the dirt mask by up to this many pixels into *weak* outliers (hysteresis: pixels
             that differ from every neighbour by ``weak_ratio`` × the threshold) — covers the soft rims of
             specks without touching clean detail next to them.
-        weak_ratio: the weak-outlier threshold as a fraction of ``outlier_threshold``.
+        weak_ratio: the weak-outlier threshold as a fraction of the strong one.
+        misalignment: expected alignment error in pixels; the outlier threshold grows by this × the local
+            gradient, so fine detail that flow cannot align exactly is not mistaken for dirt.
         denoise_strength: weight of each agreeing aligned neighbour in the temporal average (0 disables).
         denoise_sigma: similarity scale (luma, 0–1) for those weights; raised to ``noise_factor`` × the
             frame's estimated noise level when that is higher (heavier grain → stronger averaging).
@@ -53,6 +55,7 @@ class ClassicalConfig:
     agree_threshold: float = 0.10
     mask_dilate: int = 1
     weak_ratio: float = 0.5
+    misalignment: float = 1.0
     denoise_strength: float = 0.6
     denoise_sigma: float = 0.03
     noise_factor: float = 1.5
@@ -146,18 +149,21 @@ class ClassicalRestorer:
         low, high = diff.min(0), diff.max(0)  # > 0: brighter than every neighbour; < 0: darker than every one
         spread = aligned_luma.max(0) - aligned_luma.min(0)
         agree = spread < cfg.agree_threshold + np.minimum(np.abs(low), np.abs(high)) * 0.5
-        strong = ((low > cfg.outlier_threshold) | (high < -cfg.outlier_threshold)) & agree
+        # misalignment by δ pixels changes a pixel by about δ·|∇I|: detail must differ by more to count as dirt
+        ref = np.median(aligned_luma, axis=0) if len(aligned_luma) > 2 else aligned_luma.mean(0)
+        grad = cv2.magnitude(cv2.Sobel(ref, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(ref, cv2.CV_32F, 0, 1, ksize=3)) / 4
+        t_strong = cfg.outlier_threshold + cfg.misalignment * grad
+        strong = ((low > t_strong) | (high < -t_strong)) & agree
         if not strong.any():
             return img
         mask = strong.astype(np.uint8)
         if cfg.mask_dilate:
-            t = cfg.outlier_threshold * cfg.weak_ratio
+            t = t_strong * cfg.weak_ratio
             weak = (((low > t) | (high < -t)) & agree).astype(np.uint8)
             for _ in range(cfg.mask_dilate):  # geodesic dilation: grow only through weak outliers
                 mask = cv2.dilate(mask, np.ones((3, 3), np.uint8)) & weak | mask
         median = np.median(aligned, axis=0) if len(aligned) > 2 else aligned.mean(0)
-        soft = cv2.GaussianBlur(mask.astype(np.float32), (3, 3), 0)[..., None]
-        return img * (1.0 - soft) + median * soft
+        return np.where(mask[..., None].astype(bool), median, img)
 
     def _denoise(self, img: np.ndarray, aligned: np.ndarray, aligned_luma: np.ndarray) -> np.ndarray:
         """Motion-compensated temporal average, each neighbour weighted by its local similarity."""

@@ -178,7 +178,7 @@ TRAIN_PRESETS: dict[str, TrainConfig] = {
     ),
     # the 2-core CPU run that produced the shipped weights (small crops, higher lr: few steps available)
     "fast-cpu": TrainConfig(
-        name="fast-cpu", data=DataConfig(crop=(96, 128)), steps=700, batch_size=4, lr=4e-4, warmup=50,
+        name="fast-cpu", data=DataConfig(crop=(96, 128)), steps=480, batch_size=4, lr=4e-4, warmup=50,
         ema=0.995, workers=1, threads=2, log_every=5, val_every=100, checkpoint_minutes=5.0,
     ),
     # the recipe at scale, for a GPU

@@ -109,7 +109,6 @@ class TrainClips(Dataset):
     def __init__(self, cfg: DataConfig, seed: int, per_step: int, multiple: int, corpus: Corpus | None = None):
         self.cfg, self.seed, self.per_step, self.multiple = cfg, seed, per_step, multiple
         self._corpus = corpus
-        self._flow: DISFlow | None = None
 
     def __len__(self) -> int:
         return 2**62
@@ -121,14 +120,13 @@ class TrainClips(Dataset):
         return self._corpus
 
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
-        if self._flow is None:
-            cv2.setNumThreads(1)
-            self._flow = DISFlow(preset=self.cfg.flow_preset, max_side=0)
         size = crop_size(self.cfg, self.seed, index // self.per_step, self.multiple)
         rng = np.random.default_rng([self.seed, index])
         clean = sample_clean(self.corpus, self.cfg, size, rng)
         lq, gt = degrade_luma(clean, self.cfg, rng)
-        fwd, bwd = clip_flows(lq, self._flow)
+        # a fresh estimator per clip: OpenCV's DIS object carries state between calls, and the flows of a
+        # sample must not depend on which samples the worker made before (exact resume)
+        fwd, bwd = clip_flows(lq, DISFlow(preset=self.cfg.flow_preset, max_side=0))
         return {
             "lq": torch.from_numpy(lq[:, None]),
             "gt": torch.from_numpy(gt[:, None]),

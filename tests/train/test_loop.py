@@ -1,0 +1,128 @@
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from oldfilm.errors import UsageError, WeightsError
+from oldfilm.models.weights import load_model
+from oldfilm.train import losses
+from oldfilm.train.config import TRAIN_PRESETS, TrainConfig, config_from_dict, load_config
+from oldfilm.train.data import TrainClips
+from oldfilm.train.loop import build_trainer, export_weights, lr_lambda, train
+from oldfilm.train.plot import draw_curves
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _held_out_loss(cfg: TrainConfig, model: torch.nn.Module) -> float:
+    """Charbonnier loss of ``model`` on four fixed clips no training step sees."""
+    ds = TrainClips(cfg.data, seed=99, per_step=4, multiple=cfg.model.multiple)
+    batch = {k: torch.stack([ds[i][k] for i in range(4)]) for k in ("lq", "gt", "flows_fwd", "flows_bwd")}
+    with torch.no_grad():
+        out = model(batch["lq"], batch["flows_fwd"], batch["flows_bwd"])
+    return float(losses.charbonnier(out, batch["gt"]))
+
+
+def test_tiny_run_decreases_the_loss(tiny: TrainConfig, tmp_path: Path) -> None:
+    cfg = replace(tiny, steps=30, lr=3e-3, warmup=3, ema=0.9)
+    before = _held_out_loss(cfg, build_trainer(cfg, torch.device("cpu")).model)
+    history = train(cfg, tmp_path)
+    assert len(history) == 30 and all(np.isfinite(history))
+    state = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
+    trained = build_trainer(cfg, torch.device("cpu")).model
+    trained.load_state_dict(state["model"])
+    assert _held_out_loss(cfg, trained) < 0.9 * before
+    assert np.mean(history[-10:]) < np.mean(history[:10])
+    assert (tmp_path / "log.csv").read_text().count("\n") == 31
+    draw_curves(tmp_path)
+    assert (tmp_path / "curve.png").stat().st_size > 0
+
+
+def test_resume_reproduces_the_uninterrupted_run(tiny: TrainConfig, tmp_path: Path) -> None:
+    cfg = replace(tiny, steps=6)
+    straight = train(cfg, tmp_path / "a")
+    first = train(cfg, tmp_path / "b", stop_at=3)
+    assert json.loads((tmp_path / "b" / "config.json").read_text())["steps"] == 6
+    rest = train(cfg, tmp_path / "b")
+    assert first + rest == straight
+    a = torch.load(tmp_path / "a" / "checkpoint.pt", weights_only=True)
+    b = torch.load(tmp_path / "b" / "checkpoint.pt", weights_only=True)
+    assert a["step"] == b["step"] == 6
+    for k in a["ema"]:
+        assert torch.equal(a["ema"][k], b["ema"][k])
+
+
+def test_adversarial_stage_runs(tiny: TrainConfig, tmp_path: Path) -> None:
+    cfg = replace(tiny, steps=3, loss=replace(tiny.loss, adversarial=0.01, adversarial_start=1, disc_channels=4,
+                                              disc_depth=2))
+    assert len(train(cfg, tmp_path)) == 3
+    rows = (tmp_path / "log.csv").read_text().splitlines()
+    assert rows[-1].split(",")[7] != ""  # the discriminator loss is logged once the stage starts
+
+
+def test_ddp_with_two_gloo_processes(tiny: TrainConfig, tmp_path: Path) -> None:
+    cfg = replace(tiny, steps=2)
+    cfg.save(tmp_path / "cfg.json")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", f"--master_port={port}",
+           "-m", "oldfilm.train", "--config", str(tmp_path / "cfg.json"), "--run", str(tmp_path / "run")]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=True)["step"] == 2
+
+
+def test_export_writes_loadable_safetensors(tiny: TrainConfig, tmp_path: Path) -> None:
+    train(replace(tiny, steps=1), tmp_path)
+    out = export_weights(tmp_path, tmp_path / "w.safetensors")
+    model = load_model(out)
+    assert model.cfg == tiny.model
+
+
+def test_config_round_trips_and_presets_load(tmp_path: Path) -> None:
+    cfg = TRAIN_PRESETS["fast-cpu"]
+    assert config_from_dict(json.loads(cfg.to_json())) == cfg
+    cfg.save(tmp_path / "c.json")
+    assert load_config(tmp_path / "c.json") == cfg and load_config("tiny") == TRAIN_PRESETS["tiny"]
+    (tmp_path / "bad.json").write_text('{"stepz": 3}')
+    with pytest.raises(UsageError, match="stepz"):
+        load_config(tmp_path / "bad.json")
+
+
+def test_schedule_warms_up_then_decays() -> None:
+    f = lr_lambda(replace(TRAIN_PRESETS["tiny"], steps=100, warmup=10, min_lr_ratio=0.1))
+    assert f(0) == pytest.approx(0.1) and f(9) == pytest.approx(1.0)
+    assert f(55) < f(20) < 1.0 and f(100) == pytest.approx(0.1)
+
+
+def test_losses() -> None:
+    x = torch.rand(2, 3, 1, 16, 16)
+    assert losses.charbonnier(x, x, 0.0) == 0
+    zero = torch.zeros(2, 2, 2, 16, 16)
+    assert losses.temporal_consistency(x, x, zero) == pytest.approx(1e-3)
+    flicker = x + torch.tensor([0.0, 0.1, 0.0]).view(1, 3, 1, 1, 1)
+    assert losses.temporal_consistency(flicker, x, zero) > 0.05
+
+
+def test_vgg_weights_must_be_safetensors(tmp_path: Path) -> None:
+    (tmp_path / "vgg.pth").write_bytes(b"\x80\x02")
+    with pytest.raises(WeightsError):
+        losses.load_vgg19(tmp_path / "vgg.pth")
+    from safetensors.torch import save_file
+
+    vgg = losses.VGG19Features()
+    save_file({k: v for k, v in vgg.state_dict().items() if k.startswith("features.")}, str(tmp_path / "v.safetensors"))
+    net = losses.load_vgg19(tmp_path / "v.safetensors")
+    x = torch.rand(1, 2, 1, 32, 32)
+    assert float(losses.perceptual(net, x, x)) == 0.0
