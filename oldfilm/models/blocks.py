@@ -89,7 +89,7 @@ def shift_mask(h: int, w: int, window: int, shift: int, device: torch.device) ->
 class WindowAttention(nn.Module):
     """Multi-head self-attention inside a window, with a learned relative position bias (Swin).
 
-    Convention: x (B, w², C) with B = N · nW; mask (nW, w², w²) or None; returns (B, w², C).
+    Convention: x (B, w², C) with B = N · nW windows; returns (B, w², C).
     """
 
     def __init__(self, dim: int, window: int, heads: int) -> None:
@@ -113,27 +113,34 @@ class WindowAttention(nn.Module):
         bias = self.relative_position_bias_table[self.relative_position_index.view(-1)]
         return bias.view(n, n, self.heads).permute(2, 0, 1)
 
-    def attention_bias(self, mask: Tensor | None = None) -> Tensor:
-        """The relative position bias, plus the shifted-window ``mask`` (nW, w², w²) when given:
-        (heads, w², w²) or (nW, heads, w², w²)."""
-        bias = self.relative_position_bias()
-        return bias if mask is None else bias.unsqueeze(0) + mask.unsqueeze(1)
+    def forward(
+        self, x: Tensor, grid: tuple[int, int] | None = None, masks: tuple[Tensor, Tensor] | None = None
+    ) -> Tensor:
+        """x (N · nW, w², C) → (N · nW, w², C).
 
-    def forward(self, x: Tensor, bias: Tensor | None = None) -> Tensor:
-        """x (N · nW, w², C); ``bias`` from ``attention_bias`` (None: computed here, no mask)."""
+        ``masks`` (shifted windows) are the ``edge_masks`` of the window ``grid`` (nH, nW): only windows in
+        the last row or column straddle the wrap-around of the cyclic shift, so only they are masked.
+        """
         b, n, c = x.shape
         qkv = self.qkv(x).view(b, n, 3, self.heads, c // self.heads).permute(2, 0, 3, 1, 4)
         q, k, v = qkv.unbind(0)  # (B, heads, w², d)
-        if bias is None:
-            bias = self.relative_position_bias()
-        if bias.dim() == 4:  # per-window bias: split B into (N, nW) so it broadcasts
-            nw = bias.shape[0]
-            q, k, v = (t.view(b // nw, nw, *t.shape[1:]) for t in (q, k, v))
         # plain softmax attention (on CPU this beats scaled_dot_product_attention with a float mask)
         attn = (q * (c // self.heads) ** -0.5) @ k.transpose(-2, -1)
-        attn = attn.add_(bias.to(attn.dtype)).softmax(dim=-1)
-        out = (attn @ v).reshape(b, self.heads, n, c // self.heads).transpose(1, 2).reshape(b, n, c)
-        return self.proj(out)
+        attn.add_(self.relative_position_bias().to(attn.dtype))
+        if masks is not None and grid is not None:
+            per_window = attn.view(-1, *grid, self.heads, n, n)
+            per_window[:, -1].add_(masks[0].unsqueeze(1).to(attn.dtype))
+            per_window[:, :-1, -1].add_(masks[1].unsqueeze(1).to(attn.dtype))
+        out = (attn.softmax(dim=-1) @ v).reshape(b, self.heads, n, c // self.heads)
+        return self.proj(out.transpose(1, 2).reshape(b, n, c))
+
+
+def edge_masks(h: int, w: int, window: int, shift: int, device: torch.device) -> tuple[Tensor, Tensor]:
+    """The non-zero part of ``shift_mask``: (nW_w, w², w²) for the last window row and (nH − 1, w², w²)
+    for the rest of the last window column."""
+    grid = (h // window, w // window)
+    mask = shift_mask(h, w, window, shift, device).view(*grid, window**2, window**2)
+    return mask[-1].contiguous(), mask[:-1, -1].contiguous()
 
 
 class SwinBlock(nn.Module):
@@ -152,29 +159,25 @@ class SwinBlock(nn.Module):
         self.norm2 = nn.LayerNorm(dim)
         hidden = int(dim * mlp_ratio)
         self.mlp = nn.Sequential(nn.Linear(dim, hidden), nn.GELU(), nn.Linear(hidden, dim))
-        self._cache: dict[tuple, Tensor] = {}
+        self._masks: dict[tuple, tuple[Tensor, Tensor]] = {}
 
-    def _bias(self, h: int, w: int, device: torch.device) -> Tensor:
-        """Attention bias (+ shift mask) for an h×w map; cached while gradients are off (inference)."""
-        table = self.attn.relative_position_bias_table
-        version = 0 if table.is_inference() else table._version  # bumped by in-place updates (loading)
-        key = (h, w, device, version, table.data_ptr())
-        if torch.is_grad_enabled() or key not in self._cache:
-            mask = shift_mask(h, w, self.window, self.shift, device) if self.shift else None
-            bias = self.attn.attention_bias(mask)
-            if torch.is_grad_enabled():
-                return bias
-            self._cache = {key: bias}
-        return self._cache[key]
+    def _edge_masks(self, h: int, w: int, device: torch.device) -> tuple[Tensor, Tensor]:
+        key = (h, w, device)
+        if key not in self._masks:
+            self._masks = {key: edge_masks(h, w, self.window, self.shift, device)}
+        return self._masks[key]
 
     def forward(self, x: Tensor) -> Tensor:
         n, h, w, c = x.shape
         if h % self.window or w % self.window:
             raise ValueError(f"SwinBlock: size {h}×{w} is not a multiple of the window {self.window}")
+        grid = (h // self.window, w // self.window)
         y = self.norm1(x)
+        masks = None
         if self.shift:
             y = torch.roll(y, shifts=(-self.shift, -self.shift), dims=(1, 2))
-        y = self.attn(window_partition(y, self.window), self._bias(h, w, x.device))
+            masks = self._edge_masks(h, w, x.device)
+        y = self.attn(window_partition(y, self.window), grid, masks)
         y = window_reverse(y, self.window, n, h, w)
         if self.shift:
             y = torch.roll(y, shifts=(self.shift, self.shift), dims=(1, 2))

@@ -20,6 +20,7 @@ import numpy as np
 from oldfilm.colorspace import from_float, rgb_to_luma, to_float
 from oldfilm.flow import DISFlow, warp_image
 from oldfilm.restore.scenes import SceneDetector
+from oldfilm.restore.scratches import LineScratchRemover
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,8 @@ class ClassicalConfig:
         denoise_sigma: similarity scale (luma, 0–1) for those weights; raised to ``noise_factor`` × the
             frame's estimated noise level when that is higher (heavier grain → stronger averaging).
         noise_factor: multiple of the estimated noise standard deviation used as the similarity scale.
+        line_scratches: remove persistent vertical line scratches first (``oldfilm.restore.scratches``),
+            which a temporal median cannot: they sit at the same place in the neighbours too.
         deflicker: match each frame's luma mean/std to the running average.
         deflicker_rate: update rate of that running average (0–1; lower = smoother).
         max_gain: bound on the deflicker gain (and its inverse).
@@ -59,6 +62,7 @@ class ClassicalConfig:
     denoise_strength: float = 0.6
     denoise_sigma: float = 0.03
     noise_factor: float = 1.5
+    line_scratches: bool = True
     deflicker: bool = True
     deflicker_rate: float = 0.15
     max_gain: float = 1.4
@@ -83,6 +87,7 @@ class ClassicalRestorer:
     def run(self, frames: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
         """Restore a stream of (H, W, C) uint8/uint16/float frames; output dtype and shape match input."""
         detector = SceneDetector()
+        scratches = LineScratchRemover() if self.cfg.line_scratches else None
         buf: list[_Entry] = []
         flows: dict[tuple[int, int], np.ndarray] = {}
         ema: tuple[float, float] | None = None
@@ -93,8 +98,14 @@ class ClassicalRestorer:
                 frame = frame[..., None]
             if detector(frame):
                 scene += 1
+                if scratches is not None:
+                    scratches.reset()
             img = to_float(frame)
-            buf.append(_Entry(i, scene, img, rgb_to_luma(img), frame.dtype))
+            luma = rgb_to_luma(img)
+            if scratches is not None:
+                img = scratches(img, luma)
+                luma = rgb_to_luma(img)
+            buf.append(_Entry(i, scene, img, luma, frame.dtype))
             # emit every centre whose window is complete: radius frames after it, or a cut after it
             while next_out <= i and (i - next_out >= self.cfg.radius
                                      or buf[-1].scene != self._get(buf, next_out).scene):

@@ -92,7 +92,8 @@ def save_checkpoint(tr: Trainer, path: Path) -> None:
     state = {
         "step": tr.step, "model": tr.model.state_dict(), "ema": tr.ema.state_dict(),
         "opt": tr.opt.state_dict(), "sched": tr.sched.state_dict(),
-        "disc": tr.disc.state_dict() if tr.disc else None, "disc_opt": tr.disc_opt.state_dict() if tr.disc_opt else None,
+        "disc": tr.disc.state_dict() if tr.disc else None,
+        "disc_opt": tr.disc_opt.state_dict() if tr.disc_opt else None,
         "torch_rng": torch.get_rng_state(),
         "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
     }

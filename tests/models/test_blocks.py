@@ -9,6 +9,7 @@ from oldfilm.models.blocks import (
     SwinBlock,
     SwinRestoration,
     WindowAttention,
+    edge_masks,
     shift_mask,
     window_partition,
     window_reverse,
@@ -65,6 +66,34 @@ def test_window_partition_round_trip_and_mask() -> None:
     assert mask.shape == (6, 16, 16)
     assert (mask[0] == 0).all()  # the top-left window is not wrapped
     assert (mask[-1] < 0).any() and (mask.diagonal(dim1=1, dim2=2) == 0).all()
+
+
+def _reference_swin_block(block: SwinBlock, x: torch.Tensor) -> torch.Tensor:
+    """Textbook Swin: roll, partition, attention + relative bias + the full shift mask, reverse, roll back."""
+    n, h, w, c = x.shape
+    ws, s, heads = block.window, block.shift, block.attn.heads
+    y = torch.roll(block.norm1(x), (-s, -s), (1, 2))
+    win = window_partition(y, ws)
+    q, k, v = block.attn.qkv(win).view(win.shape[0], ws * ws, 3, heads, c // heads).permute(2, 0, 3, 1, 4)
+    logits = q @ k.transpose(-2, -1) * (c // heads) ** -0.5 + block.attn.relative_position_bias()
+    mask = shift_mask(h, w, ws, s, x.device).repeat(n, 1, 1).unsqueeze(1)
+    out = ((logits + mask).softmax(-1) @ v).transpose(1, 2).reshape(win.shape[0], ws * ws, c)
+    y = torch.roll(window_reverse(block.attn.proj(out), ws, n, h, w), (s, s), (1, 2))
+    x = x + y
+    return x + block.mlp(block.norm2(x))
+
+
+def test_shifted_block_matches_the_textbook_full_mask() -> None:
+    torch.manual_seed(0)
+    block = SwinBlock(dim=8, heads=2, window=4, shift=2, mlp_ratio=2.0)
+    with torch.no_grad():
+        block.attn.relative_position_bias_table.normal_()
+    x = torch.randn(2, 12, 16, 8)
+    torch.testing.assert_close(block(x), _reference_swin_block(block, x), atol=1e-5, rtol=1e-4)
+    full = shift_mask(12, 16, 4, 2, torch.device("cpu")).view(3, 4, 16, 16)
+    rows, cols = edge_masks(12, 16, 4, 2, torch.device("cpu"))
+    assert (full[:-1, :-1] == 0).all()
+    assert torch.equal(full[-1], rows) and torch.equal(full[:-1, -1], cols)
 
 
 def test_window_attention_bias_and_gradients() -> None:

@@ -77,7 +77,7 @@ def test_ddp_with_two_gloo_processes(tiny: TrainConfig, tmp_path: Path) -> None:
         port = s.getsockname()[1]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
     cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", f"--master_port={port}",
-           "-m", "oldfilm.train", "--config", str(tmp_path / "cfg.json"), "--run", str(tmp_path / "run")]
+           "-m", "oldfilm.train", "--config", str(tmp_path / "cfg.json"), "--run-dir", str(tmp_path / "run")]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=True)["step"] == 2
@@ -126,3 +126,12 @@ def test_vgg_weights_must_be_safetensors(tmp_path: Path) -> None:
     net = losses.load_vgg19(tmp_path / "v.safetensors")
     x = torch.rand(1, 2, 1, 32, 32)
     assert float(losses.perceptual(net, x, x)) == 0.0
+
+
+def test_cli_train_command(tiny: TrainConfig, tmp_path: Path) -> None:
+    from oldfilm.cli import main
+
+    replace(tiny, steps=1).save(tmp_path / "cfg.json")
+    assert main(["-q", "train", str(tmp_path / "run"), "--config", str(tmp_path / "cfg.json")]) == 0
+    assert (tmp_path / "run" / "checkpoint.pt").exists()
+    assert main(["-q", "train", str(tmp_path / "run"), "--config", "nope"]) == 2
