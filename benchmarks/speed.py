@@ -11,9 +11,12 @@ machine and date; they are never asserted in tests.
 
 from __future__ import annotations
 
+import os
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as oldfilm/__init__.py does; must precede `import torch`
+
 import argparse
 import json
-import os
 import platform
 import resource
 import subprocess
@@ -101,6 +104,7 @@ def machine() -> dict[str, str]:
         "opencv": cv2.__version__,
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "load_avg_1min": f"{os.getloadavg()[0]:.2f}",
+        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", ""),
     }
 
 
@@ -125,7 +129,9 @@ def main() -> None:
         frames = args.frames or (128 if preset == "fast" else 20)
         spf = time_preset(preset, frames, h, w, args.threads)
         results["s_per_frame"][preset] = round(spf, 4)
-        print(f"{preset:10s} {h}x{w}: {spf:.3f} s/frame ({1 / spf:.2f} fps), DIS flow included", flush=True)
+        threads = args.threads or len(os.sched_getaffinity(0))
+        print(f"{preset:10s} {h}x{w}: {spf:.3f} s/frame ({1 / spf:.2f} fps), DIS flow included, "
+              f"{threads} thread(s), load {os.getloadavg()[0]:.1f}", flush=True)
     if args.rss:
         for preset in args.rss_presets:
             for n in (300, 3000):

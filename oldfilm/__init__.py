@@ -9,12 +9,17 @@ Public API (imports are lazy: ``import oldfilm`` stays light):
 
 from __future__ import annotations
 
+import os
 import sys
 import types
 from importlib import import_module
 from typing import Any
 
 __version__ = "0.1.0"
+
+# torch's OpenMP threads spin while waiting; on a busy machine that made the RTN engine 3-4× slower with 2
+# threads than with 1 (benchmarks/speed.py). Passive waiting costs little when idle. Must precede `import torch`.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 _API = {
     "restore": "oldfilm.restore.api",

@@ -6,9 +6,9 @@ Convention:
     ab: (H, W, 2) float32 CIE a*, b* (roughly [-110, 110]).
     conf: (H, W) float32 confidence in [0, 1].
 
-The guided filter is He, Sun & Tang, "Guided Image Filtering" (ECCV 2010 / TPAMI 2013); the upsampling is
-He & Sun, "Fast Guided Filter" (arXiv 1505.00996, 2015): coefficients at low resolution, applied at full.
-OpenCV's ximgproc (not in the headless wheel) is not needed: everything is ``cv2.boxFilter``.
+The guided filter is He, Sun & Tang, "Guided Image Filtering" (ECCV 2010 / TPAMI 2013), with an optional
+per-pixel confidence (a weighted least-squares fit per window) so that holes are filled from trusted
+neighbours. OpenCV's ximgproc (not in the headless wheel) is not needed: everything is ``cv2.boxFilter``.
 """
 
 from __future__ import annotations
@@ -91,21 +91,6 @@ def work_size(height: int, width: int, max_side: int) -> tuple[int, int]:
         return height, width
     s = max_side / max(height, width)
     return max(8, round(height * s)), max(8, round(width * s))
-
-
-def guided_upsample(L_low: np.ndarray, ab_low: np.ndarray, L_full: np.ndarray, radius: int = 2,
-                    eps: float = 1e-4) -> np.ndarray:
-    """ab at low resolution → ab at the resolution of ``L_full``, following L's edges (fast guided filter).
-
-    ``L_low`` is ``L_full`` resized to ``ab_low``'s size. Radius is in low-resolution pixels, eps in (L/100)².
-    """
-    if L_low.shape == L_full.shape:
-        return ab_low.astype(np.float32, copy=False)
-    a, b, _ = guided_coefficients(L_low / 100.0, ab_low, radius, eps)
-    size = L_full.shape[:2]
-    a = resize_map(a, size)
-    b = resize_map(b, size)
-    return a * (L_full / 100.0)[..., None] + b
 
 
 # --- back to RGB without touching L ------------------------------------------------------------------------

@@ -6,9 +6,8 @@ Per step from frame p to frame c (one function, ``propagate_step``, for both dir
     q      = fb(c, p) · photo(c, p) · inside(c, p)      this step's validity: forward-backward consistency
                                                         (Sundaram et al. 2010), L agreement after warping,
                                                         and the flow landing inside the frame
-    coords = warp(coords_p)                             where each pixel sits in the key frame: colours are
-    chain  = warp(chain_p) · q                          sampled from the key once, not resampled per step
-    ab_w   = chain · key(coords) + (1 − chain) · warp(ab_p)
+    ab_w   = warp(ab_p, flow c→p)                       bilinear: under motion uncertainty the slight blur
+                                                        it adds is what a squared-error estimate wants
     v      = warp(v_p) · q
     fill   = weighted guided filter of ab_w on L_c      holes re-anchored to L's structure (He et al. 2013)
     ab_c   = v · ab_w + (1 − v) · fill
@@ -18,7 +17,7 @@ keyframes blend by confidence and far keys fade. Scene cuts stop propagation.
 
 Memory bound: flows, ab and validity live at reduced resolution (``max_side``); the backward pass reaches
 at most ``window`` frames behind a keyframe, so at most ``window`` frames are buffered, each holding its
-full-res L (4 bytes/pixel) and ≈ 25 float32 maps at work resolution (two directions + flows).
+full-res L (4 bytes/pixel) and ≈ 15 float32 maps at work resolution (two directions + flows).
 """
 
 from __future__ import annotations
@@ -42,8 +41,8 @@ class PropagateConfig:
     """How ab travels along the flow chains.
 
     Attributes:
-        max_side: flows, ab and validity live at this longer side (pixels); the full-resolution ab samples
-            the full-resolution key along the tracked coordinates. 0 works at full resolution.
+        max_side: flows, ab and validity live at this longer side (pixels); the full-resolution ab is
+            upsampled from there. 0 works at full resolution.
         flow_preset: OpenCV DIS preset for consecutive frames ("ultrafast", "fast", "medium").
         decay: per-frame factor on a direction's blending weight (distance from its keyframe).
         fb_tol: forward-backward residual (work pixels) tolerated before validity starts to fall.
@@ -58,11 +57,11 @@ class PropagateConfig:
         exemplar_weight: weight of an exemplar transfer at a scene start (a keyframe has 1).
     """
 
-    max_side: int = 320
+    max_side: int = 640
     flow_preset: str = "medium"
     decay: float = 0.97
-    fb_tol: float = 0.5
-    fb_sigma: float = 1.0
+    fb_tol: float = 1.0
+    fb_sigma: float = 2.0
     fb_rel: float = 0.05
     photo_tol: float = 3.0
     photo_sigma: float = 8.0
@@ -71,7 +70,6 @@ class PropagateConfig:
     min_weight: float = 0.01
     window: int = 96
     exemplar_weight: float = 0.5
-    track: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -88,10 +86,8 @@ class Chroma:
 
     Attributes:
         key: the reference this chain started from.
-        ab: (h, w, 2) ab at work resolution (tracked colours, holes filled).
+        ab: (h, w, 2) ab at work resolution.
         valid: (h, w) validity in [0, 1] (filled pixels count partly).
-        chain: (h, w) validity of ``coords``: 1 while the pixel was tracked without a break since the key.
-        coords: (h, w, 2) where each pixel sits in the key frame (work-resolution pixels, x then y).
         distance: frames since the key.
         base: the key's own weight (1 for a keyframe, less for an exemplar transfer).
     """
@@ -99,34 +95,17 @@ class Chroma:
     key: Key
     ab: np.ndarray
     valid: np.ndarray
-    chain: np.ndarray
-    coords: np.ndarray
     distance: int = 0
     base: float = 1.0
 
     @classmethod
     def at_key(cls, key: Key, base: float = 1.0) -> Chroma:
         """The chain's start: the key itself, everything valid."""
-        h, w = key.ab.shape[:2]
-        gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-        ones = np.ones((h, w), np.float32)
-        return cls(key, key.ab, ones, ones, np.dstack([gx, gy]), 0, base)
+        return cls(key, key.ab, np.ones(key.ab.shape[:2], np.float32), 0, base)
 
     def weight(self, decay: float) -> np.ndarray:
         """(h, w) blending weight: validity · base · decay^distance."""
         return self.valid * (self.base * decay**self.distance)
-
-    def ab_full(self, size: tuple[int, int]) -> np.ndarray:
-        """(H, W, 2) ab at full resolution: the full-res key sampled at the tracked coordinates where the
-        chain holds (one resampling in all, so no blur builds up), the work-resolution ab elsewhere."""
-        h, w = self.ab.shape[:2]
-        kh, kw = self.key.ab_full.shape[:2]
-        c = resize_map(self.coords, size)
-        mx = (c[..., 0] + 0.5) * (kw / w) - 0.5
-        my = (c[..., 1] + 0.5) * (kh / h) - 0.5
-        direct = cv2.remap(self.key.ab_full, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        ch = resize_map(self.chain, size)[..., None]
-        return ch * direct + (1.0 - ch) * resize_map(self.ab, size)
 
 
 @dataclass
@@ -195,13 +174,8 @@ def propagate_step(prev: Chroma, L_c: np.ndarray, L_p: np.ndarray, flow_cp: np.n
                    cfg: PropagateConfig) -> Chroma:
     """Carry ``prev`` (at frame p) to frame c. Flows are (2, h, w): c→p and p→c. Same for both directions."""
     q = step_validity(L_c, L_p, flow_cp, flow_pc, cfg)
-    coords = warp_image(prev.coords, flow_cp)
-    chain = warp_image(prev.chain, flow_cp) * q * cfg.track
-    direct = cv2.remap(prev.key.ab, coords[..., 0], coords[..., 1], cv2.INTER_LINEAR,
-                       borderMode=cv2.BORDER_REPLICATE)
-    ab_w = chain[..., None] * direct + (1.0 - chain[..., None]) * warp_image(prev.ab, flow_cp)
-    ab, v = fill_holes(L_c, ab_w, warp_image(prev.valid, flow_cp) * q, cfg)
-    return Chroma(prev.key, ab, v, chain, coords, prev.distance + 1, prev.base)
+    ab, v = fill_holes(L_c, warp_image(prev.ab, flow_cp), warp_image(prev.valid, flow_cp) * q, cfg)
+    return Chroma(prev.key, ab, v, prev.distance + 1, prev.base)
 
 
 def fuse_weights(p: Propagated, decay: float) -> tuple[np.ndarray, np.ndarray]:
@@ -223,19 +197,15 @@ def _blend_weights(p: Propagated, decay: float) -> tuple[np.ndarray, np.ndarray]
     return wf, wb
 
 
-def fuse(p: Propagated, decay: float, size: tuple[int, int] | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Blend the two directions by weight → (ab (h, w, 2), confidence (h, w)) at work resolution, or ab at
-    full resolution ``size`` (then the confidence is still at work resolution)."""
+def fuse(p: Propagated, decay: float) -> tuple[np.ndarray, np.ndarray]:
+    """Blend the two directions by weight → (ab (h, w, 2), confidence (h, w)) at work resolution."""
     wf, wb = fuse_weights(p, decay)
     conf = (1.0 - (1.0 - wf) * (1.0 - wb)).astype(np.float32)
     wf, wb = _blend_weights(p, decay)
-    shape = p.L.shape if size is None else size
-    if size is not None:
-        wf, wb = resize_map(wf, size), resize_map(wb, size)
-    num = np.zeros(shape + (2,), np.float32)
+    num = np.zeros(p.L.shape + (2,), np.float32)
     for c, wgt in ((p.fwd, wf), (p.bwd, wb)):
         if c is not None:
-            num += wgt[..., None] * (c.ab if size is None else c.ab_full(size))
+            num += wgt[..., None] * c.ab
     return (num / np.maximum(wf + wb, 1e-6)[..., None]).astype(np.float32), conf
 
 

@@ -1,0 +1,251 @@
+"""``colorize()``: a black-and-white (or restored) clip and colour references in, a colour clip out,
+streaming. ``colorize_stream()`` is the same on in-memory frame iterators.
+
+References are (a) coloured keyframes of the clip — each with its frame index, or matched to the most
+similar frame when the index is omitted — and/or (b) an exemplar, any colour photograph of a similar scene,
+transferred to the first frame of every scene (``oldfilm.colorize.transfer``). Colours then travel along
+optical flow in both directions (``oldfilm.colorize.propagate``) and a small learned network refines them
+(``oldfilm.colorize.refine``). L always comes from the clip.
+
+Memory: constant in the clip's length — at most ``PropagateConfig.window`` frames are buffered (see there).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from oldfilm.colorize.chroma import lab_to_rgb_keep_l, resize_map
+from oldfilm.colorize.propagate import PropagateConfig, Propagated, Propagator, fuse
+from oldfilm.colorize.transfer import TransferConfig, transfer_colour
+from oldfilm.colorspace import from_float, is_gray, rgb_to_lab
+from oldfilm.errors import InputError, UsageError
+from oldfilm.restore.scenes import SceneDetector
+
+log = logging.getLogger("oldfilm")
+
+Image = np.ndarray | str | Path
+
+
+@dataclass(frozen=True)
+class ColorizeConfig:
+    """Settings of the colouriser.
+
+    Attributes:
+        propagate: how colour travels along the flow (resolution, confidence, look-behind window).
+        transfer: the exemplar transfer.
+        refine: "auto" uses the learned refinement when its weights ship (or ``weights`` is given), "on"
+            requires it, "off" propagates only.
+        weights: a refinement .safetensors file; None uses the shipped one.
+        cut_threshold: histogram distance for a scene cut (``SceneDetector.hist_threshold``); lower than
+            the restorer's default, because colour carried across a missed cut is worse than a cut too many.
+        threads: torch threads for the refinement (0: leave torch's setting).
+    """
+
+    propagate: PropagateConfig = field(default_factory=PropagateConfig)
+    transfer: TransferConfig = field(default_factory=TransferConfig)
+    refine: str = "auto"
+    weights: str | Path | None = None
+    cut_threshold: float = 0.2
+    threads: int = 0
+
+
+def load_image(img: Image) -> np.ndarray:
+    """A path or an array → (H, W, C) RGB array (C = 1 or 3)."""
+    if isinstance(img, np.ndarray):
+        return img if img.ndim == 3 else img[..., None]
+    from oldfilm.io.images import read_image
+
+    return read_image(img)
+
+
+def _rgb3(frame: np.ndarray) -> np.ndarray:
+    if frame.ndim == 2:
+        frame = frame[..., None]
+    return np.repeat(frame, 3, axis=2) if frame.shape[2] == 1 else frame[..., :3]
+
+
+def frame_lightness(frame: np.ndarray) -> np.ndarray:
+    """(H, W[, C]) frame → (H, W) float32 L* (a gray frame is read as R = G = B)."""
+    return rgb_to_lab(_rgb3(frame))[..., 0]
+
+
+def reference_ab(ref: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """A colour reference → its (H, W, 2) ab at the clip's frame ``size`` (height, width)."""
+    if is_gray(ref):
+        raise InputError("a colour reference is black-and-white: colour it first (or give an exemplar photo)")
+    h, w = ref.shape[:2]
+    if abs(w / h - size[1] / size[0]) > 0.02 * size[1] / size[0]:
+        log.warning("reference is %dx%d but the clip is %dx%d: it is stretched to fit", w, h, size[1], size[0])
+    return resize_map(rgb_to_lab(_rgb3(ref))[..., 1:], size)
+
+
+def _thumb(L: np.ndarray) -> np.ndarray:
+    t = cv2.resize(L, (64, 36), interpolation=cv2.INTER_AREA).astype(np.float32)
+    return (t - t.mean()) / max(float(t.std()), 1e-3)
+
+
+def match_reference_frames(frames: Iterable[np.ndarray], refs: Sequence[np.ndarray]) -> list[int]:
+    """For each reference, the index of the most similar frame (normalised L thumbnails; one pass, O(1)
+    memory)."""
+    thumbs = [_thumb(frame_lightness(r)) for r in refs]
+    best = [(np.inf, -1)] * len(refs)
+    for i, f in enumerate(frames):
+        t = _thumb(frame_lightness(f))
+        best = [min(b, (float(((t - r) ** 2).mean()), i)) for b, r in zip(best, thumbs, strict=True)]
+    if any(i < 0 for _, i in best):
+        raise InputError("the clip has no frames to match the references against")
+    return [i for _, i in best]
+
+
+def _refiner(cfg: ColorizeConfig) -> Callable[..., np.ndarray] | None:
+    if cfg.refine not in ("auto", "on", "off"):
+        raise UsageError(f"refine must be auto, on or off, not {cfg.refine!r}")
+    if cfg.refine == "off":
+        return None
+    from oldfilm.colorize.refine import SHIPPED, Refiner, load_refiner
+
+    if cfg.refine == "auto" and cfg.weights is None and not SHIPPED.is_file():
+        return None
+    return Refiner(load_refiner(cfg.weights), threads=cfg.threads)
+
+
+def _keys(refs: Sequence[Image], ref_frames: Sequence[int | None] | None, size: tuple[int, int],
+          match_in: str | Path | None) -> dict[int, np.ndarray]:
+    arrays = [load_image(r) for r in refs]
+    idx = list(ref_frames) if ref_frames is not None else [None] * len(arrays)
+    if len(idx) != len(arrays):
+        raise UsageError(f"{len(arrays)} references but {len(idx)} reference frame numbers")
+    if any(i is not None and i < 0 for i in idx):
+        raise UsageError("reference frame numbers start at 0")
+    missing = [k for k, i in enumerate(idx) if i is None]
+    if missing:
+        if match_in is None:
+            raise UsageError("a reference without a frame number needs the clip to match it against "
+                             "(colorize() does this; colorize_stream() needs match_in=path)")
+        from oldfilm.io.video import open_video
+
+        with open_video(match_in) as reader:
+            found = match_reference_frames(reader, [arrays[k] for k in missing])
+        for k, i in zip(missing, found, strict=True):
+            log.info("reference %d matched to frame %d", k, i)
+            idx[k] = i
+    keys: dict[int, list[np.ndarray]] = {}
+    for i, a in zip(idx, arrays, strict=True):
+        keys.setdefault(int(i), []).append(reference_ab(a, size))
+    return {i: np.mean(v, axis=0) if len(v) > 1 else v[0] for i, v in keys.items()}
+
+
+def colorize_stream(frames: Iterable[np.ndarray], refs: Sequence[Image] = (),
+                    ref_frames: Sequence[int | None] | None = None, *, exemplar: Image | None = None,
+                    config: ColorizeConfig = ColorizeConfig(), match_in: str | Path | None = None,
+                    ) -> Iterator[np.ndarray]:
+    """Colour a stream of (H, W, C) frames; yields one (H, W, 3) RGB frame per input, in order, in the
+    input's dtype (uint8, uint16 or float32).
+
+    Args:
+        frames: the clip, gray (C = 1, or three equal channels) or colour (only its L is used).
+        refs: coloured keyframes (arrays or image paths).
+        ref_frames: the frame index of each reference; None (or a None entry) matches it to the most
+            similar frame of ``match_in``.
+        exemplar: a colour photograph of a similar scene, transferred to the start of every scene.
+        config: settings.
+        match_in: the clip's file, for matching references without a frame index.
+    """
+    if not refs and exemplar is None:
+        raise UsageError("colourising needs a reference: a coloured keyframe (--ref) or an exemplar photo")
+    frames = iter(frames)
+    first = next(frames, None)
+    if first is None:
+        return
+    size = first.shape[:2]
+    keys = _keys(refs, ref_frames, size, match_in)
+    ex_fn = None
+    if exemplar is not None:
+        ex = load_image(exemplar)
+        if is_gray(ex):
+            raise InputError("the exemplar is black-and-white: it must be a colour photograph")
+
+        def ex_fn(L: np.ndarray) -> np.ndarray:
+            return transfer_colour(ex, L, config.transfer)
+
+    prop = Propagator(config.propagate, keys=keys, exemplar=ex_fn)
+    refiner = _refiner(config)
+    detector = SceneDetector(hist_threshold=config.cut_threshold)
+    dtypes: dict[int, np.dtype] = {}
+
+    def render(p: Propagated) -> np.ndarray:
+        ab, conf = fuse(p, config.propagate.decay)
+        if refiner is not None:
+            ab = refiner(p.L, ab, conf, p.flow_prev)
+        full = p.fwd.key.ab_full if p.is_key and p.fwd is not None else resize_map(ab, p.L_full.shape)
+        dtype = dtypes.pop(p.index)
+        return from_float(lab_to_rgb_keep_l(p.L_full, full), dtype if dtype != np.float64 else np.float32)
+
+    def all_frames() -> Iterator[np.ndarray]:
+        yield first
+        yield from frames
+
+    for i, f in enumerate(all_frames()):
+        if f.shape[:2] != size:
+            raise InputError(f"frame {i} is {f.shape[1]}x{f.shape[0]}, the clip is {size[1]}x{size[0]}")
+        dtypes[i] = f.dtype
+        for p in prop.push(i, frame_lightness(f), cut=detector(_rgb3(f))):
+            yield render(p)
+    for p in prop.finish():
+        yield render(p)
+    late = sorted(k for k in keys if k not in dtypes and k >= 0)
+    if late:
+        log.warning("reference frame(s) %s lie beyond the clip's %d frames and were not used",
+                    ", ".join(map(str, late)), len(dtypes))
+
+
+@dataclass(frozen=True)
+class ColorizeReport:
+    """What ``colorize`` did: output path, frames written, wall seconds."""
+
+    path: Path
+    frames: int
+    seconds: float
+
+
+def colorize(src: str | Path, dst: str | Path, *, refs: Sequence[Image] = (),
+             ref_frames: Sequence[int | None] | None = None, exemplar: Image | None = None,
+             config: ColorizeConfig = ColorizeConfig(), codec: str = "auto", crf: int = 17,
+             overwrite: bool = False, progress: Callable[[int, int | None], None] | None = None) -> ColorizeReport:
+    """Colour the clip ``src`` (video file or frame folder) into ``dst``, streaming and atomically; keeps fps,
+    timestamps and audio. See ``colorize_stream`` for the references."""
+    from dataclasses import replace
+
+    from oldfilm.io.video import VideoWriter, open_video
+
+    t0 = time.time()
+    with open_video(src) as reader:
+        info = replace(reader.info, channels=3)
+        total = info.frame_count
+        stamps: deque[int] = deque()
+
+        def frames() -> Iterator[np.ndarray]:
+            for arr, pts in reader.frames_with_pts():
+                stamps.append(pts)
+                yield arr
+
+        audio = src if (info.has_audio and not info.is_folder) else None
+        n = 0
+        with VideoWriter(dst, info, codec=codec, crf=crf, overwrite=overwrite, audio_from=audio) as writer:
+            for out in colorize_stream(frames(), refs, ref_frames, exemplar=exemplar, config=config,
+                                       match_in=src):
+                writer.write(out, stamps.popleft() if stamps else None)
+                n += 1
+                if progress is not None:
+                    progress(n, total)
+            if n == 0:
+                raise InputError(f"{src}: no decodable video frames")
+    return ColorizeReport(Path(dst), n, time.time() - t0)
