@@ -77,17 +77,62 @@ def restore(
     codec: Annotated[str, typer.Option(help="auto | h264 | ffv1 | png | tiff")] = "auto",
     crf: Annotated[int, typer.Option(help="H.264 quality (lower is better; 17 ≈ visually lossless).")] = 17,
     overwrite: Annotated[bool, typer.Option(help="Replace an existing output.")] = False,
+    colorize: Annotated[bool, typer.Option("--colorize", help="Also colour the film (needs --ref or "
+                                                              "--exemplar), in the same pass.")] = False,
+    ref: Annotated[list[Path] | None, typer.Option(help="With --colorize: a coloured keyframe (repeatable).")]
+    = None,
+    ref_frame: Annotated[list[int] | None, typer.Option(help="Frame number of each --ref, in order "
+                                                             "(counted from --start).")] = None,
+    exemplar: Annotated[Path | None, typer.Option(help="With --colorize: a colour photo of a similar scene.")]
+    = None,
 ) -> None:
-    """Restore an old film: dust, scratches, blotches, noise, flicker."""
+    """Restore an old film: dust, scratches, blotches, noise, flicker (and colour it with --colorize)."""
     from oldfilm import restore as api_restore
+    from oldfilm.errors import UsageError
 
+    colour = None
+    if colorize:
+        if start and len(ref_frame or []) < len(ref or []):
+            raise UsageError("with --start, give a --ref-frame for every --ref")
+        colour = {"refs": ref or [], "ref_frames": ref_frame, "exemplar": exemplar, "match_in": src}
+    elif ref or ref_frame or exemplar:
+        raise UsageError("--ref, --ref-frame and --exemplar need --colorize (or use oldfilm colorize)")
     update, close = _progress("restore")
     try:
         out = api_restore(src, dst, method=method, preset=preset, weights=weights, device=device, start=start,
-                          end=end, codec=codec, crf=crf, overwrite=overwrite, progress=update)
+                          end=end, codec=codec, crf=crf, overwrite=overwrite, progress=update, colorize=colour)
     finally:
         close()
     _say(f"wrote {out}")
+
+
+@app.command()
+def colorize(
+    src: Annotated[Path, typer.Argument(help="Black-and-white (or restored) video file or frame folder.")],
+    dst: Annotated[Path, typer.Argument(help="Output file (.mp4/.mkv/.mov) or folder (no suffix).")],
+    ref: Annotated[list[Path] | None, typer.Option(help="A coloured keyframe of the clip (repeatable).")] = None,
+    ref_frame: Annotated[list[int] | None, typer.Option(help="Frame number of each --ref, in order; a --ref "
+                                                             "without one is matched to the most similar "
+                                                             "frame.")] = None,
+    exemplar: Annotated[Path | None, typer.Option(help="A colour photo of a similar scene (not a frame of "
+                                                       "the clip), transferred to each scene's start.")] = None,
+    refine: Annotated[str, typer.Option(help="Learned refinement: auto | on | off")] = "auto",
+    codec: Annotated[str, typer.Option(help="auto | h264 | ffv1 | png | tiff")] = "auto",
+    crf: Annotated[int, typer.Option(help="H.264 quality (lower is better; 17 ≈ visually lossless).")] = 17,
+    overwrite: Annotated[bool, typer.Option(help="Replace an existing output.")] = False,
+) -> None:
+    """Colour a black-and-white film from coloured keyframes (--ref) or a colour photo (--exemplar)."""
+    from oldfilm.colorize import ColorizeConfig
+    from oldfilm.colorize import colorize as api_colorize
+
+    update, close = _progress("colorize")
+    try:
+        report = api_colorize(src, dst, refs=ref or [], ref_frames=ref_frame, exemplar=exemplar,
+                              config=ColorizeConfig(refine=refine), codec=codec, crf=crf, overwrite=overwrite,
+                              progress=update)
+    finally:
+        close()
+    _say(f"wrote {report.path} ({report.frames} frames, {report.seconds:.1f} s)")
 
 
 @app.command()

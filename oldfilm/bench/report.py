@@ -2,7 +2,8 @@
 
 Pictures are drawn with OpenCV (no plotting dependency). Files of a run named ``NAME`` ("quick"/"full"):
 ``OUT/benchmark.md`` (full) or ``OUT/benchmark-quick.md``, and ``OUT/benchmark[-quick]/`` holding
-``results.csv``, ``results.json``, ``contact.png`` and ``bars.png``.
+``results.csv``, ``results.json``, ``contact-<variant>.png`` (one contact sheet per variant: gray, colour)
+and ``bars.png``.
 """
 
 from __future__ import annotations
@@ -87,9 +88,10 @@ def _label(tile: np.ndarray, text: str) -> np.ndarray:
     return np.concatenate([band, tile], axis=0)
 
 
-def contact_sheet(crops: dict[tuple[str, str], dict[str, np.ndarray]], size: int = 200) -> np.ndarray:
-    """RGB image: one row per (variant, preset), one column per method, the same centre crop of the same
-    frame in each; the first column is the clean frame."""
+def contact_sheet(crops: dict[tuple[str, str], dict[str, np.ndarray]], size: int = 160) -> np.ndarray:
+    """One row per (variant, preset), one column per method: the same centre crop (``size`` pixels, 1:1) of
+    the same frame in each; the first column is the clean frame. (H, W) when every crop is gray (a smaller
+    PNG), else (H, W, 3) RGB."""
     rows = []
     width = max(len(v) for v in crops.values())
     for (variant, preset), frames in crops.items():
@@ -106,7 +108,9 @@ def contact_sheet(crops: dict[tuple[str, str], dict[str, np.ndarray]], size: int
         while len(tiles) < width:
             tiles.append(np.zeros_like(tiles[0]))
         rows.append(np.concatenate([np.pad(t, ((2, 2), (2, 2), (0, 0))) for t in tiles], axis=1))
-    return np.concatenate(rows, axis=0)
+    sheet = np.concatenate(rows, axis=0)
+    gray = all(f.shape[2] == 1 for frames in crops.values() for f in frames.values())
+    return sheet[..., 0] if gray else sheet
 
 
 def bar_plot(results: Sequence[Result], variant: str = "gray") -> np.ndarray:
@@ -153,8 +157,10 @@ def bar_plot(results: Sequence[Result], variant: str = "gray") -> np.ndarray:
     return cv2.cvtColor(np.concatenate([legend, grid], axis=0), cv2.COLOR_BGR2RGB)
 
 
-def _write_png(path: Path, rgb: np.ndarray) -> None:
-    if not cv2.imwrite(str(path), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)):
+def _write_png(path: Path, img: np.ndarray) -> None:
+    """(H, W) gray or (H, W, 3) RGB → PNG (highest compression)."""
+    bgr = img if img.ndim == 2 else cv2.cvtColor(img, cv2.COLOR_RGB2BGR)
+    if not cv2.imwrite(str(path), bgr, [cv2.IMWRITE_PNG_COMPRESSION, 9]):
         raise OSError(f"could not write {path}")
 
 
@@ -179,7 +185,10 @@ def write_report(out_dir: Path, cfg: BenchConfig, results: list[Result], methods
     meta = {"date": date, "machine": machine, "run": cfg.name, "elapsed_s": round(elapsed, 1),
             "config": asdict(cfg), "skipped": skipped}
     (assets / "results.json").write_text(json.dumps({**meta, "results": rows}, indent=1, default=str) + "\n")
-    _write_png(assets / "contact.png", contact_sheet(crops))
+    variants = list(dict.fromkeys(v for v, _ in crops))
+    for variant in variants:
+        variant_crops = {k: c for k, c in crops.items() if k[0] == variant}
+        _write_png(assets / f"contact-{variant}.png", contact_sheet(variant_crops))
     _write_png(assets / "bars.png", bar_plot(results))
 
     windows = ", ".join(f"{w.variant} frames {w.start}–{w.start + w.frames - 1}" for w in cfg.windows)
@@ -196,9 +205,10 @@ def write_report(out_dir: Path, cfg: BenchConfig, results: list[Result], methods
         "colour clips, mean over frames; E_warp = mean absolute warping error on visible pixels (flow on the "
         "clean frames, Lai et al. 2018), [0, 1] scale; flicker = std of the frame-to-frame change of mean "
         "luma relative to the clean clip, [0, 1] scale; NIQE and BRISQUE are the LIVE models (no "
-        "reference); s/frame is the method's wall time; peak MiB is the growth of resident memory while "
-        "the method ran. The `clean` row scores the clean clip itself (bounds for the no-reference and "
-        "temporal metrics). Bold: best per preset, `identity` excluded.\n",
+        "reference); s/frame is the method's wall time; peak MiB is the growth of this process's resident "
+        "memory while the method ran (hqdn3d runs in a child FFmpeg process, not counted). The `clean` row "
+        "scores the clean clip itself (bounds for the no-reference and temporal metrics). Bold: best per "
+        "preset, `identity` excluded.\n",
     ]
     if best:
         parts.append(f"**Strongest baseline today**: `{best[0]}` (mean PSNR {best[1]:.2f} dB over the gray "
@@ -206,7 +216,9 @@ def write_report(out_dir: Path, cfg: BenchConfig, results: list[Result], methods
     for variant in dict.fromkeys(r.variant for r in results):
         parts.append(f"## {variant.capitalize()} clips\n")
         parts.append(markdown_table([r for r in results if r.variant == variant]) + "\n")
-    parts.append(f"![contact sheet: the same crop of one frame per method]({stem}/contact.png)\n")
+    for variant in variants:
+        parts.append(f"![{variant} contact sheet: the same crop of one frame per method, one row per preset]"
+                     f"({stem}/contact-{variant}.png)\n")
     parts.append(f"![bar plot]({stem}/bars.png)\n")
     parts.append("## Methods\n")
     parts += [f"- `{m.name}`: {m.label}" + (f" — **skipped**: {skipped[m.name]}" if m.name in skipped else "")

@@ -120,9 +120,10 @@ def _refiner(cfg: ColorizeConfig) -> Callable[..., np.ndarray] | None:
 def _keys(refs: Sequence[Image], ref_frames: Sequence[int | None] | None, size: tuple[int, int],
           match_in: str | Path | None) -> dict[int, np.ndarray]:
     arrays = [load_image(r) for r in refs]
-    idx = list(ref_frames) if ref_frames is not None else [None] * len(arrays)
-    if len(idx) != len(arrays):
+    idx = list(ref_frames or [])
+    if len(idx) > len(arrays):
         raise UsageError(f"{len(arrays)} references but {len(idx)} reference frame numbers")
+    idx += [None] * (len(arrays) - len(idx))  # references without a number are matched
     if any(i is not None and i < 0 for i in idx):
         raise UsageError("reference frame numbers start at 0")
     missing = [k for k, i in enumerate(idx) if i is None]
@@ -153,8 +154,8 @@ def colorize_stream(frames: Iterable[np.ndarray], refs: Sequence[Image] = (),
     Args:
         frames: the clip, gray (C = 1, or three equal channels) or colour (only its L is used).
         refs: coloured keyframes (arrays or image paths).
-        ref_frames: the frame index of each reference; None (or a None entry) matches it to the most
-            similar frame of ``match_in``.
+        ref_frames: the frame index of each reference, in order; a reference without one (None, or past
+            the end of this list) is matched to the most similar frame of ``match_in``.
         exemplar: a colour photograph of a similar scene, transferred to the start of every scene.
         config: settings.
         match_in: the clip's file, for matching references without a frame index.
@@ -193,18 +194,19 @@ def colorize_stream(frames: Iterable[np.ndarray], refs: Sequence[Image] = (),
         yield first
         yield from frames
 
+    n_in = 0
     for i, f in enumerate(all_frames()):
         if f.shape[:2] != size:
             raise InputError(f"frame {i} is {f.shape[1]}x{f.shape[0]}, the clip is {size[1]}x{size[0]}")
-        dtypes[i] = f.dtype
+        dtypes[i], n_in = f.dtype, i + 1
         for p in prop.push(i, frame_lightness(f), cut=detector(_rgb3(f))):
             yield render(p)
     for p in prop.finish():
         yield render(p)
-    late = sorted(k for k in keys if k not in dtypes and k >= 0)
+    late = sorted(k for k in keys if k >= n_in)
     if late:
         log.warning("reference frame(s) %s lie beyond the clip's %d frames and were not used",
-                    ", ".join(map(str, late)), len(dtypes))
+                    ", ".join(map(str, late)), n_in)
 
 
 @dataclass(frozen=True)

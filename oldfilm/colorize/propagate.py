@@ -48,10 +48,12 @@ class PropagateConfig:
         fb_tol: forward-backward residual (work pixels) tolerated before validity starts to fall.
         fb_sigma: residual beyond ``fb_tol`` (work pixels) at which validity falls to e^-1.
         fb_rel: part of the flow magnitude tolerated as extra residual (fast motion is noisier).
-        photo_tol: L difference (L* units) between a frame and its warped neighbour tolerated as noise.
-        photo_sigma: L difference beyond ``photo_tol`` at which validity falls to e^-1.
+        photo_tol: RMS L difference (L* units) between a patch and its warped neighbour tolerated as noise.
+        photo_sigma: RMS difference beyond ``photo_tol`` at which validity falls to e^-1.
+        photo_radius: the patch's radius (pixels at work resolution; 0 compares single pixels).
         fill_radius: window radius (work pixels) of the weighted guided filter that fills holes.
         fill_eps: its regulariser, in (L/100)²; smaller follows L's edges more tightly.
+        fill_trust: how much of its neighbours' validity a filled pixel inherits (0: none, 1: all).
         min_weight: below this blending weight a backward pass stops (nothing visible is left to carry).
         window: the most frames buffered for the backward pass (the look-behind of a keyframe).
         exemplar_weight: weight of an exemplar transfer at a scene start (a keyframe has 1).
@@ -63,10 +65,12 @@ class PropagateConfig:
     fb_tol: float = 1.0
     fb_sigma: float = 2.0
     fb_rel: float = 0.05
-    photo_tol: float = 3.0
-    photo_sigma: float = 8.0
+    photo_tol: float = 2.5
+    photo_sigma: float = 5.0
+    photo_radius: int = 2
     fill_radius: int = 6
     fill_eps: float = 1e-3
+    fill_trust: float = 0.5
     min_weight: float = 0.01
     window: int = 96
     exemplar_weight: float = 0.5
@@ -150,7 +154,11 @@ def step_validity(L_c: np.ndarray, L_p: np.ndarray, flow_cp: np.ndarray, flow_pc
     resid = np.sqrt(((flow_cp + back) ** 2).sum(0))
     mag = np.sqrt((flow_cp**2).sum(0))
     fb = np.maximum(resid - cfg.fb_tol - cfg.fb_rel * mag, 0.0) / cfg.fb_sigma
-    dL = np.maximum(np.abs(L_c - warp_image(L_p, flow_cp)) - cfg.photo_tol, 0.0) / cfg.photo_sigma
+    d2 = (L_c - warp_image(L_p, flow_cp)) ** 2
+    if cfg.photo_radius > 0:  # compare small patches: a single pixel matches by chance too easily
+        k = 2 * cfg.photo_radius + 1
+        d2 = cv2.blur(d2, (k, k), borderType=cv2.BORDER_REFLECT)
+    dL = np.maximum(np.sqrt(d2) - cfg.photo_tol, 0.0) / cfg.photo_sigma
     gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
     x, y = gx + flow_cp[0], gy + flow_cp[1]
     inside = (x >= -0.5) & (x <= w - 0.5) & (y >= -0.5) & (y <= h - 0.5)
@@ -167,7 +175,8 @@ def fill_holes(L: np.ndarray, ab: np.ndarray, valid: np.ndarray,
     k = 2 * cfg.fill_radius + 1
     support = cv2.boxFilter(valid, -1, (k, k), borderType=cv2.BORDER_REFLECT)
     v = valid[..., None]
-    return (v * ab + (1.0 - v) * fill).astype(np.float32), (valid + (1.0 - valid) * support).astype(np.float32)
+    boosted = valid + (1.0 - valid) * cfg.fill_trust * support
+    return (v * ab + (1.0 - v) * fill).astype(np.float32), boosted.astype(np.float32)
 
 
 def propagate_step(prev: Chroma, L_c: np.ndarray, L_p: np.ndarray, flow_cp: np.ndarray, flow_pc: np.ndarray,

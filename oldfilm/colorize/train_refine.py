@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -189,7 +190,7 @@ def train(run_dir: Path, minutes: float, cfg: RefineTrainConfig = RefineTrainCon
     net = RefineNet(net_cfg)
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
     sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: 0.05 + 0.95 * 0.5 * (1 + np.cos(np.pi * min(s, cfg.steps) / cfg.steps)))
+        opt, lambda s: 0.05 + 0.95 * 0.5 * (1.0 + math.cos(math.pi * min(s, cfg.steps) / cfg.steps)))
     step, ckpt = 0, run_dir / "checkpoint.pt"
     if ckpt.exists():
         state = torch.load(ckpt, weights_only=True)

@@ -217,7 +217,7 @@ class RTN(nn.Module):
         for i, hidden in enumerate(steps):
             out.append(self.decoder(backward[i], hidden, frames[:, i]))
             backward[i] = None  # free as we go
-        return torch.stack(out, dim=1), PassState(hidden=hidden, luma=luma[:, keep - 1])
+        return torch.stack(out, dim=1), PassState(hidden=hidden, luma=luma[:, keep - 1].clone())
 
     def _check(self, frames: Tensor, flows_fwd: Tensor, flows_bwd: Tensor, keep: int) -> tuple[int, ...]:
         if frames.dim() != 5:

@@ -1,18 +1,18 @@
 """The classical restorer (``--method classical``), and the baseline learned models must beat.
 
-After RemoveDirt: each frame's neighbours within ``radius`` (5 frames by default) are aligned to it with
-DIS optical flow; a pixel is repaired with the aligned neighbours' median only where it is an *outlier*
-— brighter (or darker) than every aligned neighbour by a margin while the neighbours agree among
-themselves — so detail stays wherever nothing is wrong. Then a light motion-compensated temporal denoise
-(neighbours weighted by their similarity, a bilateral filter in time) and a frame-level deflicker (each
-frame's luma mean/std matched to a running average). Scene cuts bound the window. Streaming: frames are
-held only ``radius`` deep.
+Per frame, in streaming stages: persistent vertical line scratches are removed (``scratches.py``); a
+deflicker maps each frame's luma mean/std onto their centred running average; then, after RemoveDirt,
+the neighbours within ``radius`` (a 5-frame window) are aligned to the frame with DIS optical flow and a
+pixel is replaced by their median only where it is an *outlier* — brighter (or darker) than every aligned
+neighbour by more than alignment error can explain, while they agree among themselves — so detail stays
+wherever nothing is wrong; last a light motion-compensated temporal denoise (neighbours weighted by their
+similarity, a bilateral filter in time). Scene cuts bound every window. Memory: a few frames.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -46,8 +46,9 @@ class ClassicalConfig:
         noise_factor: multiple of the estimated noise standard deviation used as the similarity scale.
         line_scratches: remove persistent vertical line scratches first (``oldfilm.restore.scratches``),
             which a temporal median cannot: they sit at the same place in the neighbours too.
-        deflicker: match each frame's luma mean/std to the running average.
-        deflicker_rate: update rate of that running average (0–1; lower = smoother).
+        deflicker: match each frame's luma mean/std to their running average over the frames within
+            ``deflicker_radius`` (centred, so real fades and exposure changes are followed without lag).
+        deflicker_radius: half-width of that window, frames (it also sets the restorer's look-ahead).
         max_gain: bound on the deflicker gain (and its inverse).
     """
 
@@ -64,7 +65,7 @@ class ClassicalConfig:
     noise_factor: float = 1.5
     line_scratches: bool = True
     deflicker: bool = True
-    deflicker_rate: float = 0.15
+    deflicker_radius: int = 4
     max_gain: float = 1.4
 
 
@@ -75,6 +76,7 @@ class _Entry:
     image: np.ndarray  # float32 (H, W, C) in [0, 1]
     luma: np.ndarray  # float32 (H, W)
     dtype: np.dtype
+    stats: tuple[float, float]  # luma mean and std (for the deflicker)
 
 
 class ClassicalRestorer:
@@ -85,14 +87,19 @@ class ClassicalRestorer:
         self.flow = DISFlow(self.cfg.flow_preset, self.cfg.flow_max_side)
 
     def run(self, frames: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
-        """Restore a stream of (H, W, C) uint8/uint16/float frames; output dtype and shape match input."""
+        """Restore a stream of (H, W, C) uint8/uint16/float frames; output dtype and shape match input.
+
+        Three streaming stages: ingest (scene cuts, line scratches, luma statistics) → deflicker (needs
+        ``deflicker_radius`` frames of look-ahead) → motion-compensated repair and denoise (``radius``)."""
+        stream = self._ingest(frames)
+        if self.cfg.deflicker:
+            stream = self._deflicker_stage(stream)
+        yield from _windows(stream, self.cfg.radius, self._restore_one)
+
+    def _ingest(self, frames: Iterable[np.ndarray]) -> Iterator[_Entry]:
         detector = SceneDetector()
         scratches = LineScratchRemover() if self.cfg.line_scratches else None
-        buf: list[_Entry] = []
-        flows: dict[tuple[int, int], np.ndarray] = {}
-        ema: tuple[float, float] | None = None
         scene = -1
-        next_out = 0
         for i, frame in enumerate(frames):
             if frame.ndim == 2:
                 frame = frame[..., None]
@@ -105,53 +112,33 @@ class ClassicalRestorer:
             if scratches is not None:
                 img = scratches(img, luma)
                 luma = rgb_to_luma(img)
-            buf.append(_Entry(i, scene, img, luma, frame.dtype))
-            # emit every centre whose window is complete: radius frames after it, or a cut after it
-            while next_out <= i and (i - next_out >= self.cfg.radius
-                                     or buf[-1].scene != self._get(buf, next_out).scene):
-                out, ema = self._restore_one(buf, next_out, flows, ema)
-                yield out
-                next_out += 1
-                self._prune(buf, flows, next_out)
-        while next_out < (buf[-1].index + 1 if buf else 0):
-            out, ema = self._restore_one(buf, next_out, flows, ema)
-            yield out
-            next_out += 1
-            self._prune(buf, flows, next_out)
+            yield _Entry(i, scene, img, luma, frame.dtype, _luma_stats(luma))
 
-    @staticmethod
-    def _get(buf: list[_Entry], index: int) -> _Entry:
-        return buf[index - buf[0].index]
+    def _deflicker_stage(self, entries: Iterable[_Entry]) -> Iterator[_Entry]:
+        """Map each frame's luma mean/std onto their average over the centred window (same scene)."""
+        def one(window: list[_Entry], centre: _Entry) -> _Entry:
+            target = np.mean([e.stats for e in window if abs(e.index - centre.index) <= self.cfg.deflicker_radius],
+                             axis=0)
+            m, s = centre.stats
+            gain = float(np.clip(target[1] / max(s, 1e-4), 1 / self.cfg.max_gain, self.cfg.max_gain))
+            img = np.clip((centre.image - m) * gain + target[0], 0.0, 1.0)
+            return replace(centre, image=img, luma=rgb_to_luma(img))
 
-    def _prune(self, buf: list[_Entry], flows: dict, next_out: int) -> None:
-        keep_from = next_out - self.cfg.radius
-        while buf and buf[0].index < keep_from:
-            buf.pop(0)
-        for k in [k for k in flows if min(k) < keep_from]:
-            del flows[k]
+        return _windows(entries, self.cfg.deflicker_radius, one)
 
-    def _flow(self, buf: list[_Entry], flows: dict, a: int, b: int) -> np.ndarray:
-        if (a, b) not in flows:
-            flows[(a, b)] = self.flow(self._get(buf, a).luma, self._get(buf, b).luma)
-        return flows[(a, b)]
-
-    def _restore_one(self, buf: list[_Entry], c: int, flows: dict,
-                     ema: tuple[float, float] | None) -> tuple[np.ndarray, tuple[float, float] | None]:
-        cfg = self.cfg
-        centre = self._get(buf, c)
-        neigh = [e for e in buf if e.index != c and abs(e.index - c) <= cfg.radius and e.scene == centre.scene]
-        if centre.index == 0 or self._get(buf, max(c - 1, buf[0].index)).scene != centre.scene:
-            ema = None  # a new scene: the deflicker reference restarts
+    def _restore_one(self, window: list[_Entry], centre: _Entry) -> np.ndarray:
+        neigh = [e for e in window if e.index != centre.index]
         img = centre.image
         if neigh:
-            aligned = np.stack([warp_image(e.image, self._flow(buf, flows, c, e.index)).reshape(img.shape)
-                                for e in neigh])
+            aligned = np.stack([warp_image(e.image, self._flow(centre, e)).reshape(img.shape) for e in neigh])
             aligned_luma = rgb_to_luma(aligned)
             img = self._repair(img, centre.luma, aligned, aligned_luma)
             img = self._denoise(img, aligned, aligned_luma)
-        if cfg.deflicker:
-            img, ema = self._deflicker(img, ema)
-        return from_float(img, centre.dtype), ema
+        return from_float(img, centre.dtype)
+
+    def _flow(self, centre: _Entry, other: _Entry) -> np.ndarray:
+        """Flow centre → other (each ordered pair is needed once: no cache)."""
+        return self.flow(centre.luma, other.luma)
 
     def _repair(self, img: np.ndarray, luma: np.ndarray, aligned: np.ndarray, aligned_luma: np.ndarray) -> np.ndarray:
         """Replace impulsive outliers (dust, dirt, blotches, short scratches) by the aligned neighbours' median."""
@@ -191,20 +178,39 @@ class ClassicalRestorer:
             den += w
         return num / den
 
-    def _deflicker(self, img: np.ndarray, ema: tuple[float, float] | None) -> tuple[np.ndarray, tuple[float, float]]:
-        """Match luma mean/std to their running average; returns the image and the updated average."""
-        cfg = self.cfg
-        luma = rgb_to_luma(img)
-        small = cv2.resize(luma, (max(1, luma.shape[1] // 4), max(1, luma.shape[0] // 4)),
-                           interpolation=cv2.INTER_AREA)
-        m, s = float(small.mean()), float(small.std()) + 1e-4
-        if ema is None:
-            return img, (m, s)
-        ref_m = (1 - cfg.deflicker_rate) * ema[0] + cfg.deflicker_rate * m
-        ref_s = (1 - cfg.deflicker_rate) * ema[1] + cfg.deflicker_rate * s
-        gain = float(np.clip(ref_s / s, 1 / cfg.max_gain, cfg.max_gain))
-        out = np.clip((img - m) * gain + ref_m, 0.0, 1.0)
-        return out, (ref_m, ref_s)
+
+
+def _windows(entries: Iterable[_Entry], radius: int, fn):  # noqa: ANN001, ANN202
+    """Stream ``fn(window, centre)`` for each entry, where ``window`` holds the entries of the centre's scene
+    within ``radius`` of it (centre included). Holds at most 2·radius + 1 entries."""
+    buf: list[_Entry] = []
+    done = 0  # index into buf of the next centre
+
+    def ready(final: bool) -> bool:
+        if done >= len(buf):
+            return False
+        c = buf[done]
+        return final or buf[-1].index - c.index >= radius or buf[-1].scene != c.scene
+
+    for entry in entries:
+        buf.append(entry)
+        while ready(False):
+            c = buf[done]
+            yield fn([e for e in buf if e.scene == c.scene and abs(e.index - c.index) <= radius], c)
+            done += 1
+            while buf and buf[0].index < c.index + 1 - radius:
+                buf.pop(0)
+                done -= 1
+    while ready(True):
+        c = buf[done]
+        yield fn([e for e in buf if e.scene == c.scene and abs(e.index - c.index) <= radius], c)
+        done += 1
+
+
+def _luma_stats(luma: np.ndarray) -> tuple[float, float]:
+    """Mean and standard deviation of luma, on a 4× smaller copy (robust to noise, cheap)."""
+    small = cv2.resize(luma, (max(1, luma.shape[1] // 4), max(1, luma.shape[0] // 4)), interpolation=cv2.INTER_AREA)
+    return float(small.mean()), float(small.std())
 
 
 def noise_level(luma: np.ndarray) -> float:

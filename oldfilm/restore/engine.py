@@ -12,7 +12,6 @@ their (lightly smoothed) chroma.
 from __future__ import annotations
 
 import contextlib
-import math
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -61,7 +60,7 @@ class RTNEngine:
         chunk: frames restored per network call.
         lookahead: extra frames the backward pass sees past the chunk (their outputs are dropped).
         device: "auto" (CUDA when present), "cpu", "cuda", …
-        tile: largest tile side in pixels; None picks one from the model size (368×640 is one tile).
+        tile: largest tile side in pixels; None: 1024 (768 for full-resolution features).
         overlap: overlap of neighbouring tiles in pixels.
         flow_side: flows are computed on frames downscaled to this longer side (0: full size; None: 640
             for full-resolution features, 320 for the 1/4-resolution ``fast`` network).
@@ -240,11 +239,11 @@ class RTNEngine:
         return torch.autocast("cuda", dtype=dtype)
 
     def _tile_side(self) -> int:
-        if self.tile:
-            return self.tile
-        cfg = self.model.cfg  # about 8 M floats of hidden state per tile
-        side = cfg.scale * math.sqrt(8e6 / cfg.hidden)
-        return max(cfg.multiple, int(side) // cfg.multiple * cfg.multiple)
+        """``tile``, or about 1 MP tiles (0.6 MP for full-resolution features): enough for 368×640 in one
+        tile, and a few hundred MB of activations per tile at any frame size."""
+        side = self.tile or (1024 if self.model.cfg.scale > 1 else 768)
+        m = self.model.multiple
+        return max(m, side // m * m)
 
     def _finish(self, y: np.ndarray, source: np.ndarray, gray: bool) -> np.ndarray:
         """Restored network channels + the source frame → an output frame shaped like the source."""

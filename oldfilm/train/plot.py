@@ -60,7 +60,8 @@ def _panel(title: str, xlabel: str, ylabel: str) -> np.ndarray:
     img = np.full((_H, _W, 3), 255, np.uint8)
     cv2.putText(img, title, (_PAD, 22), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1, cv2.LINE_AA)
     cv2.putText(img, xlabel, (_W // 2, _H - 8), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (0, 0, 0), 1, cv2.LINE_AA)
-    cv2.putText(img, ylabel, (4, 40), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (0, 0, 0), 1, cv2.LINE_AA)
+    cv2.putText(img, ylabel, (_W - 15 - 8 * len(ylabel), 22), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (90, 90, 90), 1,
+                cv2.LINE_AA)
     return img
 
 

@@ -78,16 +78,23 @@ def test_tiny_run_end_to_end(fake_clip, tmp_path) -> None:
     md = run_bench(out_dir=tmp_path / "docs", cache=tmp_path / "cache", config=cfg, say=lambda s: None)
     assets = tmp_path / "docs" / "benchmark-tiny"
     assert md == tmp_path / "docs" / "benchmark-tiny.md"
-    for name in ("results.csv", "results.json", "contact.png", "bars.png"):
+    for name in ("results.csv", "results.json", "contact-gray.png", "contact-colour.png", "bars.png"):
         assert (assets / name).stat().st_size > 0
     report = json.loads((assets / "results.json").read_text())
     rows = {(r["variant"], r["preset"], r["method"]) for r in report["results"]}
     assert ("gray", "heavy", "ffmpeg-tmedian-deflicker") in rows and ("colour", "-", "clean") in rows
     text = md.read_text()
-    assert "| light | identity |" in text and "benchmark-tiny/contact.png" in text and "Measured" in text
+    assert "| light | identity |" in text and "benchmark-tiny/contact-gray.png" in text and "Measured" in text
 
 
 def test_unknown_method(fake_clip, tmp_path) -> None:
     with pytest.raises(InputError):
         run_bench(out_dir=tmp_path, cache=tmp_path, config=BenchConfig("t", (Window(0, 3),)),
                   methods=["nope"])
+
+
+def test_measure_time_and_memory() -> None:
+    out, seconds, peak = suite.measure(lambda f: [np.ones(40 * 2**20 // 8)], [])
+    assert seconds > 0 and len(out) == 1
+    if peak is not None:  # Linux: resident memory grew by about the 40 MiB allocated
+        assert peak > 30

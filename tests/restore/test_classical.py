@@ -69,9 +69,9 @@ def test_window_does_not_cross_a_cut(monkeypatch: pytest.MonkeyPatch) -> None:
     pairs: list[tuple[int, int]] = []
     real = ClassicalRestorer._flow
 
-    def spy(self, buf, flows, i, j):  # noqa: ANN001
-        pairs.append((i, j))
-        return real(self, buf, flows, i, j)
+    def spy(self, centre, other):  # noqa: ANN001
+        pairs.append((centre.index, other.index))
+        return real(self, centre, other)
 
     monkeypatch.setattr(ClassicalRestorer, "_flow", spy)
     out = np.stack(list(ClassicalRestorer(ClassicalConfig(deflicker=False)).run(np.concatenate([a, b]))))

@@ -1,0 +1,140 @@
+"""Colour propagation: the issue's properties on small synthetic clips (CPU, a few seconds in all)."""
+
+from __future__ import annotations
+
+import logging
+
+import cv2
+import numpy as np
+import pytest
+
+from oldfilm.colorize.api import ColorizeConfig, colorize_stream, frame_lightness, match_reference_frames
+from oldfilm.colorize.propagate import PropagateConfig, Propagator
+from oldfilm.colorspace import rgb_to_lab, to_float
+
+CFG = ColorizeConfig(refine="off")
+
+
+def texture(h: int, w: int, seed: int) -> np.ndarray:
+    """(h, w, 3) uint8 colourful, smooth-ish texture (blurred noise per channel)."""
+    rng = np.random.default_rng(seed)
+    img = rng.random((h // 4, w // 4, 3)).astype(np.float32)
+    img = cv2.resize(img, (w, h), interpolation=cv2.INTER_CUBIC)
+    img = cv2.GaussianBlur(img, (0, 0), 2.0)
+    img = (img - img.min()) / (img.max() - img.min())
+    return (img * 200 + 30).astype(np.uint8)
+
+
+def gray(frames: np.ndarray) -> np.ndarray:
+    """(T, H, W, 3) colour → (T, H, W, 1) uint8 luma."""
+    return np.stack([cv2.cvtColor(f, cv2.COLOR_RGB2GRAY)[..., None] for f in frames])
+
+
+def ab_of(img: np.ndarray) -> np.ndarray:
+    return rgb_to_lab(img)[..., 1:]
+
+
+def test_zero_motion_reproduces_keyframe_colours() -> None:
+    key = texture(48, 64, 0)
+    frames = gray(np.stack([key] * 6))
+    out = list(colorize_stream(frames, [key], [0], config=CFG))
+    assert len(out) == 6 and out[0].shape == (48, 64, 3) and out[0].dtype == np.uint8
+    for o in out:
+        assert np.abs(ab_of(o) - ab_of(key)).mean() < 2.0  # ab within quantisation of the keyframe
+
+
+def test_lightness_is_preserved() -> None:
+    key = texture(40, 56, 1)
+    frames = to_float(gray(np.stack([key] * 3))[..., 0])[..., None]  # float32 (T, H, W, 1)
+    out = list(colorize_stream(frames, [key], [0], config=CFG))
+    assert out[1].dtype == np.float32
+    for f, o in zip(frames, out, strict=True):
+        np.testing.assert_allclose(rgb_to_lab(o)[..., 0], frame_lightness(f), atol=0.5)
+        assert np.abs(rgb_to_lab(o)[..., 0] - frame_lightness(f)).mean() < 0.15
+
+
+def fine_texture(h: int, w: int, seed: int) -> np.ndarray:
+    """(h, w, 3) float32 texture with fine detail (what flow needs to see motion boundaries)."""
+    rng = np.random.default_rng(seed)
+    img = cv2.resize(rng.random((h // 2, w // 2, 3)).astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
+    img = cv2.GaussianBlur(img, (0, 0), 0.7)
+    return (img - img.min()) / (img.max() - img.min()) * 200 + 30
+
+
+def moving_square_clip(n: int = 10, step: int = 3, s: int = 32) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """Blue-green textured background, a red textured square moving right by ``step`` px per frame."""
+    h, w = 96, 128
+    bg = fine_texture(h, w, 2)
+    bg[..., 0] *= 0.3  # little red in the background
+    sq = fine_texture(s, s, 3)
+    sq[..., 1:] *= 0.2  # a red object
+    sq[..., 0] = np.clip(sq[..., 0] * 1.2 + 40, 0, 255)
+    frames, pos = [], []
+    for t in range(n):
+        img = bg.copy()
+        x, y = 8 + step * t, (h - s) // 2
+        img[y:y + s, x:x + s] = sq
+        frames.append(np.clip(img, 0, 255).astype(np.uint8))
+        pos.append((x, y))
+    return np.stack(frames), pos
+
+
+def test_colours_follow_a_moving_object() -> None:
+    clip, pos = moving_square_clip()
+    out = list(colorize_stream(gray(clip), [clip[0]], [0], config=CFG))
+    a_out = np.stack([ab_of(o)[..., 0] for o in out])
+    (x, y), (x0, y0) = pos[-1], pos[0]
+    inner = a_out[-1, y + 4:y + 28, x + 4:x + 28].mean()
+    assert inner > 40  # the square, 27 px from where it started, is still red (a* of the key ≈ 60)
+    vacated = a_out[-1, y0 + 4:y0 + 28, x0 + 2:x - 2].mean()  # background it uncovered on the way
+    background = ab_of(clip[-1])[y0 + 4:y0 + 28, x0 + 2:x - 2, 0].mean()
+    assert background < 0 and vacated < 0.5 * inner  # the trail it leaves is faint (flow-only: ≈ inner)
+
+
+def test_a_scene_cut_stops_propagation(caplog: pytest.LogCaptureFixture) -> None:
+    a, b = texture(48, 64, 4), (texture(48, 64, 5) // 3).astype(np.uint8)  # a darker, different scene
+    clip = np.stack([a] * 4 + [b] * 4)
+    with caplog.at_level(logging.WARNING, logger="oldfilm"):
+        out = list(colorize_stream(gray(clip), [a], [0], config=CFG))
+    assert np.abs(ab_of(out[2]) - ab_of(a)).mean() < 2.0
+    for o in out[4:]:  # the second scene has no reference: gray, and a warning says so
+        assert np.abs(ab_of(o)).max() < 1.0
+    assert any("no colour reference" in r.getMessage() for r in caplog.records)
+
+
+def test_several_keyframes_blend_by_distance() -> None:
+    base = texture(40, 48, 6)
+    warm = np.clip(base.astype(int) + [60, 0, -60], 0, 255).astype(np.uint8)
+    cool = np.clip(base.astype(int) + [-60, 0, 60], 0, 255).astype(np.uint8)
+    n = 9
+    frames = gray(np.stack([base] * n))
+    out = list(colorize_stream(frames, [warm, cool], [0, n - 1], config=CFG))
+    b_mean = [float(ab_of(o)[..., 1].mean()) for o in out]  # b*: + warm (yellow), − cool (blue)
+    assert b_mean[0] == pytest.approx(float(ab_of(warm)[..., 1].mean()), abs=1.0)
+    assert b_mean[-1] == pytest.approx(float(ab_of(cool)[..., 1].mean()), abs=1.0)
+    assert all(x > y for x, y in zip(b_mean, b_mean[1:], strict=False))  # a monotone blend in between
+    mid = b_mean[n // 2]
+    assert b_mean[-1] + 5 < mid < b_mean[0] - 5
+
+
+def test_a_keyframe_after_the_frames_colours_them_backwards() -> None:
+    key = texture(40, 48, 7)
+    out = list(colorize_stream(gray(np.stack([key] * 6)), [key], [5], config=CFG))
+    for o in out:
+        assert np.abs(ab_of(o) - ab_of(key)).mean() < 2.0
+
+
+def test_buffer_is_bounded_by_the_window() -> None:
+    prop = Propagator(PropagateConfig(window=4, max_side=32))
+    L = np.full((24, 32), 50.0, np.float32)
+    emitted = []
+    for i in range(12):
+        emitted += prop.push(i, L, cut=i == 0)
+        assert len(prop._buf) <= 4
+    emitted += prop.finish()
+    assert [p.index for p in emitted] == list(range(12))
+
+
+def test_reference_without_frame_number_is_matched() -> None:
+    frames = [texture(36, 64, s) for s in (10, 11, 12, 13)]
+    assert match_reference_frames(gray(np.stack(frames)), [frames[2], frames[0]]) == [2, 0]
