@@ -158,7 +158,7 @@ def step_validity(L_c: np.ndarray, L_p: np.ndarray, flow_cp: np.ndarray, flow_pc
     if cfg.photo_radius > 0:  # compare small patches: a single pixel matches by chance too easily
         k = 2 * cfg.photo_radius + 1
         d2 = cv2.blur(d2, (k, k), borderType=cv2.BORDER_REFLECT)
-    dL = np.maximum(np.sqrt(d2) - cfg.photo_tol, 0.0) / cfg.photo_sigma
+    dL = np.maximum(np.sqrt(np.maximum(d2, 0.0)) - cfg.photo_tol, 0.0) / cfg.photo_sigma
     gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
     x, y = gx + flow_cp[0], gy + flow_cp[1]
     inside = (x >= -0.5) & (x <= w - 0.5) & (y >= -0.5) & (y <= h - 0.5)

@@ -241,6 +241,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("run_dir", type=Path)
     ap.add_argument("--minutes", type=float, default=18.0, help="wall-clock budget of this invocation")
     ap.add_argument("--steps", type=int, default=RefineTrainConfig.steps)
+    ap.add_argument("--batch", type=int, default=RefineTrainConfig.batch)
+    ap.add_argument("--crop", type=int, default=RefineTrainConfig.crop)
+    ap.add_argument("--frames", type=int, default=RefineTrainConfig.frames)
+    ap.add_argument("--lr", type=float, default=RefineTrainConfig.lr)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--export", type=Path, default=None, help="write the trained net here and exit")
     a = ap.parse_args(argv)
@@ -249,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
         print(export(a.run_dir, a.export))
         return 0
     torch.set_num_threads(a.threads)
-    cfg = RefineTrainConfig(steps=a.steps)
+    cfg = RefineTrainConfig(steps=a.steps, batch=a.batch, crop=a.crop, frames=a.frames, lr=a.lr)
     print("step reached:", train(a.run_dir, a.minutes, cfg))
     return 0
 

@@ -138,3 +138,18 @@ def test_buffer_is_bounded_by_the_window() -> None:
 def test_reference_without_frame_number_is_matched() -> None:
     frames = [texture(36, 64, s) for s in (10, 11, 12, 13)]
     assert match_reference_frames(gray(np.stack(frames)), [frames[2], frames[0]]) == [2, 0]
+
+
+def test_exemplar_mode_colours_every_scene(caplog: pytest.LogCaptureFixture) -> None:
+    from .test_parts import regions  # the bands whose colour goes with their brightness
+
+    exemplar = regions(60, 90, (0, 1, 2), 0)  # a photo, not a frame of the clip
+    scene_a = regions(48, 64, (2, 0, 1, 0), 1)
+    scene_b = regions(48, 64, (1, 2, 0), 2)
+    clip = np.stack([scene_a] * 3 + [scene_b] * 3)
+    with caplog.at_level(logging.WARNING, logger="oldfilm"):
+        out = list(colorize_stream(gray(clip), exemplar=exemplar, config=CFG))
+    assert not any("no colour reference" in r.getMessage() for r in caplog.records)
+    for o, truth in zip(out, clip, strict=True):
+        err = np.abs(ab_of(o) - ab_of(truth)).mean()
+        assert err < 0.35 * np.abs(ab_of(truth)).mean()
