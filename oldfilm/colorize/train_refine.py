@@ -56,11 +56,11 @@ class RefineTrainConfig:
     run_starts: int = 40
     still_frames: int = 40
     still_size: int = 256
-    frames: int = 5
-    crop: int = 96
-    batch: int = 8
-    lr: float = 1e-3
-    steps: int = 3000
+    frames: int = 4
+    crop: int = 64
+    batch: int = 4
+    lr: float = 2e-3
+    steps: int = 2000
     temporal: float = 0.5
     checkpoint_every: int = 100
     seed: int = 7

@@ -145,7 +145,7 @@ def test_exemplar_mode_colours_every_scene(caplog: pytest.LogCaptureFixture) -> 
 
     exemplar = regions(60, 90, (0, 1, 2), 0)  # a photo, not a frame of the clip
     scene_a = regions(48, 64, (2, 0, 1, 0), 1)
-    scene_b = regions(48, 64, (1, 2, 0), 2)
+    scene_b = regions(48, 64, (1, 1, 2, 0), 2)  # another shot: its histogram differs, a cut
     clip = np.stack([scene_a] * 3 + [scene_b] * 3)
     with caplog.at_level(logging.WARNING, logger="oldfilm"):
         out = list(colorize_stream(gray(clip), exemplar=exemplar, config=CFG))
