@@ -3,7 +3,8 @@ CUDA, DDP under ``torchrun`` (gloo on CPU, NCCL on CUDA), validation on the eval
 every few minutes with exact resume, ``log.csv``/``val.csv`` and ``curve.png`` in the run folder.
 
 Run folder: ``config.json`` (the ``TrainConfig``), ``checkpoint.pt`` (model, EMA, optimiser, scheduler,
-discriminator, RNG states, step; loaded with ``weights_only=True``), ``log.csv``, ``val.csv``, ``curve.png``.
+discriminator, RNG states, step; loaded with ``weights_only=True``), ``val_set.npz`` (the validation frames,
+fixed for the run), ``log.csv``, ``val.csv``, ``curve.png``.
 Exported weights are safetensors (``export_weights``).
 """
 
@@ -156,6 +157,9 @@ def train(cfg: TrainConfig, run_dir: str | Path, stop_at: int | None = None) -> 
     if ckpt.exists():
         load_checkpoint(tr, ckpt)
         log.info("resumed %s at step %d", run_dir, tr.step)
+        if rank == 0:
+            for name in ("log.csv", "val.csv"):
+                _truncate_csv(run_dir / name, tr.step)
     vgg = losses.load_vgg19(cfg.loss.vgg_weights).to(device) if cfg.loss.vgg_weights and cfg.loss.perceptual else None
     net: torch.nn.Module = tr.model
     if world > 1:
@@ -245,6 +249,19 @@ def _loader(cfg: TrainConfig, start_step: int, rank: int, world: int) -> DataLoa
                       worker_init_fn=worker_init if cfg.workers else None, **extra)
 
 
+def _truncate_csv(path: Path, step: int) -> None:
+    """Drop the rows logged after ``step`` (by a run interrupted after its last checkpoint)."""
+    if not path.exists():
+        return
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    if rows and any(int(r["step"]) > step for r in rows):
+        with open(path, "w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=list(rows[0]))
+            w.writeheader()
+            w.writerows(r for r in rows if int(r["step"]) <= step)
+
+
 def _append_csv(path: Path, fieldnames: tuple[str, ...], row: dict[str, float]) -> None:
     new = not path.exists()
     with open(path, "a", newline="") as f:
@@ -260,10 +277,15 @@ class _Validator:
     FIELDS = ("step", "method", "preset", "psnr", "ssim", "ewarp")
 
     def __init__(self, cfg: TrainConfig, run_dir: Path) -> None:
-        from oldfilm.train.validate import build_val_set, validate_baselines
+        from oldfilm.train.validate import build_val_set, load_val_set, save_val_set, validate_baselines
 
         self.cfg, self.run_dir = cfg, run_dir
-        self.clips = build_val_set(cfg.val_frames, cfg.val_size, cfg.val_presets)
+        cached = run_dir / "val_set.npz"
+        if cached.exists():
+            self.clips = load_val_set(cached)
+        else:
+            self.clips = build_val_set(cfg.val_frames, cfg.val_size, cfg.val_presets)
+            save_val_set(self.clips, cached)
         path = run_dir / "val.csv"
         if not path.exists():
             for method, per in validate_baselines(self.clips).items():

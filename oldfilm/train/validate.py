@@ -6,6 +6,7 @@ chunking as ``oldfilm restore``), scored on luma by PSNR, SSIM and E_warp.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -44,6 +45,19 @@ def build_val_set(frames: int, size: tuple[int, int], presets: tuple[str, ...], 
         deg = degrade_clip(rgb, np.random.default_rng([seed, i]), DEGRADE_PRESETS[name]).frames
         out.append(ValClip(name, from_float(np.stack([rgb_to_luma(f) for f in deg]), np.uint8), clean))
     return out
+
+
+def save_val_set(clips: list[ValClip], path: Path) -> None:
+    """Keep the validation clips beside the run, so a resumed run scores the very same frames even if the
+    degradation code changed in between."""
+    arrays = {f"{c.preset}/{k}": getattr(c, k) for c in clips for k in ("degraded", "clean")}
+    np.savez_compressed(path, **arrays)
+
+
+def load_val_set(path: Path) -> list[ValClip]:
+    with np.load(path) as z:
+        presets = list(dict.fromkeys(k.split("/")[0] for k in z.files))
+        return [ValClip(p, z[f"{p}/degraded"], z[f"{p}/clean"]) for p in presets]
 
 
 def score(restored: np.ndarray, clean: np.ndarray) -> dict[str, float]:

@@ -63,6 +63,14 @@ def test_scene_cut_detected_on_a_spliced_clip() -> None:
     assert sum(det(f) for f in flicker.astype(np.uint8)) == 1  # flicker is not a cut
 
 
+def test_fast_pan_and_noise_are_not_cuts() -> None:
+    pan = moving_clip(t=12, h=72, w=96, step=9, seed=4)  # 9 px per frame: large frame differences
+    noisy = np.clip(pan + np.random.default_rng(0).normal(0, 25, pan.shape), 0, 255).astype(np.uint8)
+    for clip in (pan, noisy):
+        det = SceneDetector()
+        assert [i for i, f in enumerate(clip) if det(f)] == [0]
+
+
 def test_window_does_not_cross_a_cut(monkeypatch: pytest.MonkeyPatch) -> None:
     a = np.full((6, 32, 40, 1), 40, np.uint8)
     b = moving_clip(t=6, h=32, w=40, seed=3)
