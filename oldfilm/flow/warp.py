@@ -22,6 +22,7 @@ def flow_warp(x: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
         returns (N, C, H, W): ``x`` aligned to the current frame.
 
     Example:
+        >>> import torch
         >>> x = torch.arange(16.).view(1, 1, 4, 4)
         >>> torch.equal(flow_warp(x, torch.zeros(1, 2, 4, 4)), x)
         True
