@@ -46,13 +46,13 @@ class ColorBenchConfig:
     Attributes:
         min_shot: shots shorter than this are left out.
         max_frames: frames per shot at most (None: whole shots).
-        cut_threshold: scene-cut histogram threshold used to split the clip into shots.
+        cut_ratio: scene-cut residual ratio used to split the clip into shots (``SceneDetector.ratio``).
         methods: which of ``METHODS`` to run.
     """
 
     min_shot: int = 30
     max_frames: int | None = None
-    cut_threshold: float = 0.2
+    cut_ratio: float = 3.5
     methods: tuple[str, ...] = ("copy-first", "flow-only", "exemplar-per-frame", "ours")
 
 
@@ -91,7 +91,7 @@ METHODS: dict[str, Method] = {"copy-first": copy_first, "flow-only": flow_only,
 
 def split_shots(frames: Frames, cfg: ColorBenchConfig) -> list[tuple[int, int]]:
     """[start, end) of every shot of at least ``min_shot`` frames (capped to ``max_frames``)."""
-    det = SceneDetector(hist_threshold=cfg.cut_threshold)
+    det = SceneDetector(ratio=cfg.cut_ratio)
     cuts = [i for i, f in enumerate(frames) if det(f)] + [len(frames)]
     shots = [(a, b) for a, b in zip(cuts[:-1], cuts[1:], strict=False) if b - a >= cfg.min_shot]
     return [(a, min(b, a + cfg.max_frames) if cfg.max_frames else b) for a, b in shots]

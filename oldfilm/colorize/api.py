@@ -44,8 +44,8 @@ class ColorizeConfig:
         refine: "auto" uses the learned refinement when its weights ship (or ``weights`` is given), "on"
             requires it, "off" propagates only.
         weights: a refinement .safetensors file; None uses the shipped one.
-        cut_threshold: histogram distance for a scene cut (``SceneDetector.hist_threshold``); lower than
-            the restorer's default, because colour carried across a missed cut is worse than a cut too many.
+        cut_ratio: residual jump that makes a scene cut (``SceneDetector.ratio``); lower than the
+            restorer's default, because colour carried across a missed cut is worse than a cut too many.
         threads: torch threads for the refinement (0: leave torch's setting).
     """
 
@@ -53,7 +53,7 @@ class ColorizeConfig:
     transfer: TransferConfig = field(default_factory=TransferConfig)
     refine: str = "auto"
     weights: str | Path | None = None
-    cut_threshold: float = 0.2
+    cut_ratio: float = 3.5
     threads: int = 0
 
 
@@ -179,7 +179,7 @@ def colorize_stream(frames: Iterable[np.ndarray], refs: Sequence[Image] = (),
 
     prop = Propagator(config.propagate, keys=keys, exemplar=ex_fn)
     refiner = _refiner(config)
-    detector = SceneDetector(hist_threshold=config.cut_threshold)
+    detector = SceneDetector(ratio=config.cut_ratio)
     dtypes: dict[int, np.dtype] = {}
 
     def render(p: Propagated) -> np.ndarray:

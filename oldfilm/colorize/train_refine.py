@@ -102,7 +102,7 @@ def build_runs(dest: Path, cfg: RefineTrainConfig, prop_cfg: PropagateConfig) ->
     rng = np.random.default_rng(cfg.seed)
     jobs: list[tuple[str, np.ndarray | None, str | None]] = []
     for name, video in sorted(corpus.videos.items()):
-        det = SceneDetector(hist_threshold=0.2)
+        det = SceneDetector(ratio=3.5)
         cuts = [i for i, f in enumerate(video) if det(f)] + [len(video)]
         for a, b in zip(cuts[:-1], cuts[1:], strict=False):
             for s in range(a, max(a + 1, b - 8), cfg.run_starts):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 
 from oldfilm.train.api import run_training
@@ -26,6 +27,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--build-corpus", action="store_true", help="only decode the training sources into the cache")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    # SIGTERM unwinds like Ctrl-C, so DataLoader workers are shut down instead of being orphaned
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if args.build_corpus:
         from oldfilm.train.corpus import build_corpus
 
