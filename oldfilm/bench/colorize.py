@@ -124,7 +124,7 @@ def contact_sheet(rows: list[dict[str, np.ndarray]], width: int = 256) -> np.nda
 def run_colorize_bench(out_dir: str | Path = "docs", cfg: ColorBenchConfig = ColorBenchConfig(),
                        config: ColorizeConfig = ColorizeConfig(), say: Callable[[str], None] = print) -> Path:
     """Run the benchmark; writes ``out_dir/benchmark-colorize.md`` and ``out_dir/benchmark-colorize/``
-    (``results.json``, ``contact.png``). Returns the markdown path."""
+    (``results.json``, ``contact.jpg``). Returns the markdown path."""
     from oldfilm.io.sources import packaged_clip
     from oldfilm.io.video import open_video
 
@@ -165,7 +165,8 @@ def run_colorize_bench(out_dir: str | Path = "docs", cfg: ColorBenchConfig = Col
     (files / "results.json").write_text(json.dumps({"shots": shots, "frames_scored": n_frames,
                                                     "config": asdict(cfg), "results": results,
                                                     "truth": truth_summary}, indent=1))
-    cv2.imwrite(str(files / "contact.png"), cv2.cvtColor(contact_sheet(sheet_rows), cv2.COLOR_RGB2BGR))
+    cv2.imwrite(str(files / "contact.jpg"), cv2.cvtColor(contact_sheet(sheet_rows), cv2.COLOR_RGB2BGR),
+                [cv2.IMWRITE_JPEG_QUALITY, 90])
     md = out_dir / "benchmark-colorize.md"
     md.write_text(markdown(results, truth_summary, shots, n_frames, time.time() - t_start))
     return md
@@ -185,5 +186,5 @@ def markdown(results: dict[str, dict[str, float]], truth: dict[str, float], shot
                      f"| {r['ewarp']:.4f} | {r['s_per_frame']:.3f} |")
     lines.append(f"| (truth) | — | — | — | {truth['colourfulness']:.1f} | {truth['ewarp']:.4f} | — |")
     lines += ["", "Last frame of each shot (the furthest from the given colour frame):", "",
-              "![contact sheet](benchmark-colorize/contact.png)", ""]
+              "![contact sheet](benchmark-colorize/contact.jpg)", ""]
     return "\n".join(lines)

@@ -4,14 +4,14 @@ buffer).
 
 Per step from frame p to frame c (one function, ``propagate_step``, for both directions):
     q      = fb(c, p) · photo(c, p) · inside(c, p)      this step's validity: forward-backward consistency
-                                                        (Sundaram et al. 2010), L agreement after warping,
-                                                        and the flow landing inside the frame
+                                                        (Sundaram et al. 2010), agreement of 5×5 L patches
+                                                        after warping, and the flow landing inside the frame
     ab_w   = warp(ab_p, flow c→p)                       bilinear: under motion uncertainty the slight blur
                                                         it adds is what a squared-error estimate wants
     v      = warp(v_p) · q
     fill   = weighted guided filter of ab_w on L_c      holes re-anchored to L's structure (He et al. 2013)
     ab_c   = v · ab_w + (1 − v) · fill
-    v_c    = v + (1 − v) · support(fill)                filled pixels inherit part of their neighbours' trust
+    v_c    = v + (1 − v) · trust · support(fill)        filled pixels inherit part of their neighbours' trust
 The blending weight of a direction is ``v · decay^d``, d the distance (frames) from its key, so several
 keyframes blend by confidence and far keys fade. Scene cuts stop propagation.
 
