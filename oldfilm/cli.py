@@ -197,8 +197,15 @@ def bench(
     cache: Annotated[Path | None, typer.Option(help="Cache of the evaluation set.")] = None,
     methods: Annotated[str | None, typer.Option(help="Comma-separated method names (default: all).")] = None,
     weights: Annotated[list[Path] | None, typer.Option(help="Also benchmark RTN with this file.")] = None,
+    colorize: Annotated[bool, typer.Option("--colorize", help="The colourisation benchmark instead.")] = False,
 ) -> None:
     """Benchmark the restorers and baselines on the evaluation clip; writes a report."""
+    if colorize:
+        from oldfilm.bench.colorize import ColorBenchConfig, run_colorize_bench
+
+        cfg = ColorBenchConfig(max_frames=30) if quick else ColorBenchConfig()
+        _say(f"wrote {run_colorize_bench(out, cfg, say=_say)}")
+        return
     from oldfilm.bench import run_bench
 
     names = tuple(m.strip() for m in methods.split(",") if m.strip()) if methods else ()
