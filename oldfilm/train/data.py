@@ -69,11 +69,14 @@ def sample_clean(corpus: Corpus, cfg: DataConfig, size: int, rng: np.random.Gene
 
 
 def degrade_luma(clean: np.ndarray, cfg: DataConfig, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Degrade a (T, S, S, 3) uint8 RGB clip with the ``cfg.degrade`` preset (defects sized by a random
-    reference size) → (degraded, clean) luma, each (T, S, S) float32 in [0, 1]."""
+    """Degrade a (T, S, S, 3) uint8 RGB clip with the ``cfg.degrade`` preset (or one drawn from it and
+    ``cfg.degrade_extra``), defects sized by a random reference size → (degraded, clean) luma, each
+    (T, S, S) float32 in [0, 1]."""
     size = clean.shape[1]
     ref = max(16, int(round(size / rng.uniform(*cfg.defect_scale))))
-    dcfg = replace(DEGRADE_PRESETS[cfg.degrade], reference_size=ref)
+    names = (cfg.degrade, *cfg.degrade_extra)
+    name = names[int(rng.integers(len(names)))] if len(names) > 1 else cfg.degrade
+    dcfg = replace(DEGRADE_PRESETS[name], reference_size=ref)
     degraded = degrade_clip(clean, rng, dcfg).frames
     lq = np.stack([rgb_to_luma(f) for f in degraded])
     gt = np.stack([rgb_to_luma(f) for f in clean])
