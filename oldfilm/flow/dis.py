@@ -37,7 +37,6 @@ class DISFlow:
     def __post_init__(self) -> None:
         if self.preset not in _PRESETS:
             raise ValueError(f"unknown DIS preset {self.preset!r}; choose from {sorted(_PRESETS)}")
-        self._dis = cv2.DISOpticalFlow_create(_PRESETS[self.preset])
 
     def __call__(self, current: np.ndarray, other: np.ndarray) -> np.ndarray:
         """(H, W) luma pair → (2, H, W) float32 flow from ``current`` to ``other``."""
@@ -53,7 +52,9 @@ class DISFlow:
             b = cv2.resize(b, size, interpolation=cv2.INTER_AREA)
         if min(a.shape) < 8:  # DIS needs a few pixels of support; tiny frames get zero motion
             return np.zeros((2, h, w), np.float32)
-        flow = self._dis.calc(a, b, None)  # (h', w', 2)
+        # a fresh DIS object per pair (creating one costs microseconds): a reused one was seen to give
+        # different flows for the same pair depending on earlier calls, and results must be reproducible
+        flow = cv2.DISOpticalFlow_create(_PRESETS[self.preset]).calc(a, b, None)  # (h', w', 2)
         if scale != 1.0:
             sx, sy = w / flow.shape[1], h / flow.shape[0]
             flow = cv2.resize(flow, (w, h), interpolation=cv2.INTER_LINEAR)
