@@ -14,12 +14,12 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = "1"  # before numpy is imported: one core
 
 import argparse  # noqa: E402
-import platform  # noqa: E402
 import time  # noqa: E402
 
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
+from oldfilm.bench.suite import machine  # noqa: E402
 from oldfilm.degrade import PRESETS, degrade_clip  # noqa: E402
 
 
@@ -61,7 +61,7 @@ def main() -> None:
     cv2.setNumThreads(1)
     clip = clean_clip(a.size, gray=a.gray)
     print(f"degrade_clip, {a.clips} clips × 7 frames of {a.size}×{a.size}×{clip.shape[-1]}, one thread, "
-          f"{platform.processor() or platform.machine()}, load average {os.getloadavg()[0]:.1f}")
+          f"{machine()}, load average {os.getloadavg()[0]:.1f}")
     for preset in a.presets:
         wall, cpu = measure(preset, clip, a.clips)
         print(f"  {preset:<7} {wall:7.1f} frames/s wall   {cpu:7.1f} frames/s CPU time")

@@ -10,8 +10,6 @@ peak RSS does not grow with the number of frames.
 from __future__ import annotations
 
 import argparse
-import platform
-import resource
 import subprocess
 import sys
 import tempfile
@@ -21,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from oldfilm.bench.suite import machine  # noqa: E402
 from tests.clips import add_dust, texture, write_clip  # noqa: E402
 
 
@@ -76,8 +75,7 @@ def main() -> None:
     p.add_argument("extra", nargs="*", help="more `oldfilm restore` options (after --)")
     a = p.parse_args()
     w, h = map(int, a.size.split("x"))
-    print(f"# {date.today()} · {platform.processor() or platform.machine()} · {resource.getpagesize()} B pages · "
-          f"python {platform.python_version()} · method={a.method} · {w}x{h}")
+    print(f"# {date.today()} · {machine()} · method={a.method} · {w}x{h}")
     with tempfile.TemporaryDirectory() as tmp:
         for n in a.frames:
             src = make_clip(Path(tmp) / f"in{n}.mp4", n, w, h)

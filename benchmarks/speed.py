@@ -17,7 +17,6 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as oldfilm/__init__.py do
 
 import argparse
 import json
-import platform
 import resource
 import subprocess
 import sys
@@ -29,6 +28,7 @@ import cv2
 import numpy as np
 import torch
 
+from oldfilm.bench.suite import cpu_name
 from oldfilm.models.presets import PRESETS
 from oldfilm.models.rtn import RTN
 from oldfilm.restore.engine import RTNEngine
@@ -90,14 +90,8 @@ def rss_child(preset: str, frames: int, h: int, w: int, threads: int | None) -> 
 
 
 def machine() -> dict[str, str]:
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
     return {
-        "cpu": cpu,
+        "cpu": cpu_name(),
         "cores": str(len(os.sched_getaffinity(0))),
         "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none",
         "torch": torch.__version__,

@@ -201,16 +201,19 @@ def eval_pair(window: Window, preset: str, seed: int, cache: Path) -> tuple[np.n
     return clean, degraded
 
 
-def machine() -> str:
-    """One line naming the machine the numbers come from."""
-    cores = os.cpu_count() or 0
-    cpu = platform.processor() or platform.machine()
+def cpu_name() -> str:
+    """The processor's model name (from /proc/cpuinfo where there is one)."""
     try:
         with open("/proc/cpuinfo") as fh:
-            cpu = next(line.split(":", 1)[1].strip() for line in fh if line.startswith("model name"))
+            return next(line.split(":", 1)[1].strip() for line in fh if line.startswith("model name"))
     except (OSError, StopIteration):
-        pass
-    return f"{cores}-core CPU ({cpu}), {platform.system()}, Python {platform.python_version()}"
+        return platform.processor() or platform.machine()
+
+
+def machine() -> str:
+    """One line naming the machine the numbers come from (benchmarks/ scripts print it too)."""
+    cores = os.cpu_count() or 0
+    return f"{cores}-core CPU ({cpu_name()}), {platform.system()}, Python {platform.python_version()}"
 
 
 def run_bench(
