@@ -75,3 +75,20 @@ def test_killed_run_leaves_no_output(tmp_path: Path, sig: int) -> None:
     assert not dst.exists()
     if sig == signal.SIGTERM:  # a catchable signal also removes the temporary
         assert sorted(p.name for p in tmp_path.iterdir()) == ["in.mp4"]
+
+
+def test_subtitles_are_copied(tmp_path: Path) -> None:
+    import imageio_ffmpeg  # a dev dependency (its FFmpeg can mux an .srt file; PyAV cannot encode one)
+
+    video = write_clip(tmp_path / "in.mp4", moving_clip(t=10, channels=3), audio=True)
+    (tmp_path / "s.srt").write_text("1\n00:00:00,000 --> 00:00:00,300\nHello film\n\n")
+    src = tmp_path / "sub.mkv"
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-loglevel", "error", "-i", str(video), "-i",
+                    str(tmp_path / "s.srt"), "-map", "0", "-map", "1", "-c", "copy", "-c:s", "srt", str(src)],
+                   check=True)
+    dst = tmp_path / "out.mkv"
+    assert main(["restore", str(src), str(dst), "-q"]) == 0
+    with av.open(str(dst)) as c:
+        assert [s.type for s in c.streams] == ["video", "audio", "subtitle"]
+        packets = [p for p in c.demux(c.streams.subtitles[0]) if p.size]
+    assert len(packets) == 1 and b"Hello film" in bytes(packets[0])
