@@ -9,7 +9,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-_LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
+LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114], dtype=np.float32)
+"""BT.601 luma weights of R, G, B (``rgb_to_luma``; the degrader's colour matrices use them too)."""
 
 
 def to_float(img: np.ndarray) -> np.ndarray:
@@ -46,7 +47,7 @@ def rgb_to_luma(img: np.ndarray) -> np.ndarray:
         return f
     if f.shape[-1] == 1:
         return f[..., 0]
-    return f[..., :3] @ _LUMA
+    return f[..., :3] @ LUMA_WEIGHTS
 
 
 def rgb_to_ycrcb(img: np.ndarray) -> np.ndarray:

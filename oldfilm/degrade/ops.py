@@ -14,7 +14,7 @@ from statistics import NormalDist
 import cv2
 import numpy as np
 
-from oldfilm.colorspace import from_float, rgb_to_luma, to_float
+from oldfilm.colorspace import LUMA_WEIGHTS, from_float, rgb_to_luma, to_float
 
 INTERPOLATIONS: dict[str, int] = {
     "nearest": cv2.INTER_NEAREST,
@@ -192,10 +192,6 @@ def vignette_map(height: int, width: int, strength: float) -> np.ndarray:
     return (1.0 - strength * r2 * r2 * (2.0 - r2)).astype(np.float32)
 
 
-_LUMA = np.array([0.299, 0.587, 0.114], np.float32)
-"""BT.601 luma weights (as ``colorspace.rgb_to_luma``), for the colour matrices below."""
-
-
 def _color_matrix(img: np.ndarray, matrix: np.ndarray, offset: np.ndarray) -> np.ndarray:
     """Per-pixel affine colour map ``matrix @ rgb + offset`` in one OpenCV pass."""
     return cv2.transform(img, np.hstack([matrix, offset[:, None]]).astype(np.float32))
@@ -206,7 +202,7 @@ def to_monochrome(img: np.ndarray, tint: float = 0.0) -> np.ndarray:
     if img.shape[-1] == 1:
         return img.copy()
     sepia = np.array([1.0 + 0.12 * tint, 1.0 - 0.02 * tint, 1.0 - 0.25 * tint], np.float32)
-    return _color_matrix(img, np.outer(sepia, _LUMA), np.zeros(3, np.float32))
+    return _color_matrix(img, np.outer(sepia, LUMA_WEIGHTS), np.zeros(3, np.float32))
 
 
 def fade_colors(img: np.ndarray, amount: float, cast: tuple[float, float, float]) -> np.ndarray:
@@ -216,7 +212,7 @@ def fade_colors(img: np.ndarray, amount: float, cast: tuple[float, float, float]
     if img.shape[-1] == 1:
         return img * np.float32(1 - 0.25 * a) + np.float32(0.1 * a)
     keep = 1.0 - 0.7 * a  # saturation kept: rgb → luma + keep · (rgb - luma)
-    saturation = keep * np.eye(3) + (1.0 - keep) * np.outer(np.ones(3), _LUMA)
+    saturation = keep * np.eye(3) + (1.0 - keep) * np.outer(np.ones(3), LUMA_WEIGHTS)
     gains = 1.0 + a * (np.asarray(cast, np.float64) - 1.0)
     return _color_matrix(img, gains[:, None] * (1 - 0.25 * a) * saturation, gains * 0.1 * a)
 
