@@ -220,13 +220,15 @@ def train(
     config: Annotated[str, typer.Option(help="A training preset (tiny, fast-cpu, fast-gpu) or a JSON file.")]
     = "fast-cpu",
     steps: Annotated[int | None, typer.Option(help="Override the number of steps.")] = None,
+    init: Annotated[Path | None, typer.Option(help="Start a new run from these .safetensors weights "
+                                                   "(fine-tuning).")] = None,
     export: Annotated[Path | None, typer.Option(help="Only write the run's EMA weights to this "
                                                      ".safetensors file.")] = None,
 ) -> None:
     """Train the RTN network (or resume a run); for several processes use torchrun -m oldfilm.train."""
     from oldfilm.train.api import run_training
 
-    _say(f"wrote {run_training(config, run_dir, steps=steps, export=export)}")
+    _say(f"wrote {run_training(config, run_dir, steps=steps, init=init, export=export)}")
 
 
 def _on_sigterm(signum: int, frame: Any) -> None:

@@ -78,10 +78,12 @@ class PropagateConfig:
 
 @dataclass(frozen=True)
 class Key:
-    """A colour reference for one frame: (H, W, 2) ab at full and (h, w, 2) at work resolution."""
+    """A colour reference for one frame: (H, W, 2) ab at full and (h, w, 2) at work resolution, and the
+    reference as (h, w, 3) Lab at work resolution (the source of the colour prior, see ``colorize.api``)."""
 
     ab_full: np.ndarray
     ab: np.ndarray
+    lab: np.ndarray | None = None
 
 
 @dataclass
@@ -265,11 +267,13 @@ class Propagator:
         key = self.keys.get(index)
         if key is not None:
             key = key.astype(np.float32, copy=False)
-            slot.fwd, slot.is_key = Chroma.at_key(Key(key, resize_map(key, size))), True
+            ab = resize_map(key, size)
+            slot.fwd, slot.is_key = Chroma.at_key(Key(key, ab, np.dstack([slot.L, ab]))), True
             self._scene_ref = True
         elif prev is None and self.exemplar is not None:
             ab = self.exemplar(L_full).astype(np.float32, copy=False)
-            slot.fwd = Chroma.at_key(Key(ab, resize_map(ab, size)), base=self.cfg.exemplar_weight)
+            ab_w = resize_map(ab, size)
+            slot.fwd = Chroma.at_key(Key(ab, ab_w, np.dstack([slot.L, ab_w])), base=self.cfg.exemplar_weight)
             self._scene_ref = True
         self._buf.append(slot)
         self._prev = slot

@@ -58,8 +58,12 @@ def transfer_colour(exemplar: np.ndarray, L: np.ndarray, cfg: TransferConfig = T
     """ab for a frame of luminance ``L`` (H, W) taken from the colour photograph ``exemplar``."""
     if exemplar.ndim != 3 or exemplar.shape[2] < 3:
         raise InputError("the exemplar must be a colour (RGB) image")
-    lab_s = rgb_to_lab(exemplar[..., :3])
-    lab_s = resize_map(lab_s, work_size(*lab_s.shape[:2], cfg.max_side))
+    return transfer_lab(rgb_to_lab(exemplar[..., :3]), L, cfg)
+
+
+def transfer_lab(lab: np.ndarray, L: np.ndarray, cfg: TransferConfig = TransferConfig()) -> np.ndarray:
+    """As ``transfer_colour`` from an exemplar already in Lab ((h, w, 3) float32, any size)."""
+    lab_s = resize_map(lab.astype(np.float32, copy=False), work_size(*lab.shape[:2], cfg.max_side))
     size = work_size(*L.shape, cfg.max_side)
     L_t = resize_map(L.astype(np.float32), size)
     L_s, ab_s = lab_s[..., 0], lab_s[..., 1:]

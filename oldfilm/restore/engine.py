@@ -47,6 +47,7 @@ class _Frame:
     net: np.ndarray  # (Hp, Wp[, 3]) float32, padded network input
     source: np.ndarray  # the input frame as given (chroma and layout for the output)
     cut: bool  # starts a new scene
+    mean: float = 0.0  # mean input luma (the tone anchor's reference)
     to_prev: np.ndarray | None = None  # (2, h', w') flow to the previous frame at flow scale
     to_next: np.ndarray | None = None  # (2, h', w') flow to the next frame at flow scale
 
@@ -68,6 +69,9 @@ class RTNEngine:
         threads: CPU threads for torch (None: all cores available to the process).
         max_pixels: frames × pixels buffered at most; ``chunk`` and ``lookahead`` shrink for huge frames.
         chroma_sigma: Gaussian sigma (pixels) smoothing the kept chroma of colour films (0: none).
+        tone_radius: keep the film's exposure (``anchor_tone``): each restored frame's mean luma is set to
+            the input's mean averaged over ±``tone_radius`` frames of its shot. -1: off.
+        tone_sigma: and its smooth shading (Gaussian sigma, pixels) is the input's (0: mean only).
     """
 
     def __init__(
@@ -84,6 +88,8 @@ class RTNEngine:
         threads: int | None = None,
         max_pixels: float = 48e6,
         chroma_sigma: float = 1.0,
+        tone_radius: int = 4,
+        tone_sigma: float = 16.0,
     ) -> None:
         if chunk < 1 or lookahead < 0:
             raise UsageError(f"chunk must be ≥ 1 and lookahead ≥ 0, got {chunk} and {lookahead}")
@@ -95,6 +101,7 @@ class RTNEngine:
         self.flow_side = flow_side if flow_side is not None else 640 // max(1, model.cfg.scale // 2)
         self.scenes = scenes
         self.threads, self.max_pixels, self.chroma_sigma = threads, max_pixels, chroma_sigma
+        self.tone_radius, self.tone_sigma = tone_radius, tone_sigma
         if self.device.type == "cuda":
             self.model = self.model.to(memory_format=torch.channels_last)
 
@@ -109,6 +116,7 @@ class RTNEngine:
         buf: list[_Frame] = []
         first: np.ndarray | None = None
         state: dict[Box, PassState] = {}
+        tone: list[tuple[float, bool]] = []  # (mean, cut) of the last frames output, for the tone anchor
         prev_small: np.ndarray | None = None
         chunk = lookahead = 0
         gray = False
@@ -129,9 +137,9 @@ class RTNEngine:
             prev_small = small
             buf.append(rec)
             if len(buf) >= chunk + lookahead or any(r.cut for r in buf[chunk:]):
-                yield from self._flush(buf, chunk, lookahead, state, gray)
+                yield from self._flush(buf, chunk, lookahead, state, tone, gray)
         while buf:
-            yield from self._flush(buf, chunk, lookahead, state, gray)
+            yield from self._flush(buf, chunk, lookahead, state, tone, gray)
 
     # -- steps ---------------------------------------------------------------------------------------
 
@@ -168,10 +176,11 @@ class RTNEngine:
             f = self.flow_side / max(h, w)
             size = (max(8, round(w * f)), max(8, round(h * f)))
             small = cv2.resize(luma, size, interpolation=cv2.INTER_AREA)
-        return _Frame(net=net, source=img, cut=cut), small
+        return _Frame(net=net, source=img, cut=cut, mean=float(luma.mean())), small
 
     def _flush(
-        self, buf: list[_Frame], chunk: int, lookahead: int, state: dict[Box, PassState], gray: bool
+        self, buf: list[_Frame], chunk: int, lookahead: int, state: dict[Box, PassState],
+        tone: list[tuple[float, bool]], gray: bool,
     ) -> Iterator[np.ndarray]:
         """Restore the first ``chunk`` buffered frames (fewer at the end), drop them, yield their outputs."""
         keep = min(chunk, len(buf))
@@ -182,9 +191,32 @@ class RTNEngine:
                 break
         window = buf[:end]
         restored = self._restore_window(window, keep, state)
+        if self.tone_radius >= 0 and restored.ndim == 3:
+            restored = self._anchor_tone(restored, window, keep, tone)
         outs = [self._finish(restored[k], window[k].source, gray) for k in range(keep)]
         del buf[:keep]
         yield from outs
+
+    def _anchor_tone(self, y: np.ndarray, window: list[_Frame], keep: int,
+                     past: list[tuple[float, bool]]) -> np.ndarray:
+        """Shift each of the ``keep`` restored luma frames so its mean is the shot-bounded, centred moving
+        average of the input means; ``past`` ((mean, cut) of the frames already output) is updated."""
+        r = self.tone_radius
+        seq = past + [(f.mean, f.cut) for f in window]
+        out = np.empty_like(y)
+        for k in range(keep):
+            p = len(past) + k
+            lo = p
+            while lo > max(0, p - r) and not seq[lo][1]:
+                lo -= 1
+            hi = p
+            while hi < min(len(seq) - 1, p + r) and not seq[hi + 1][1]:
+                hi += 1
+            target = float(np.mean([m for m, _ in seq[lo: hi + 1]]))
+            h, w = y[k].shape
+            out[k] = anchor_tone(y[k], window[k].net[:h, :w], target, self.tone_sigma)
+        past[:] = seq[: len(past) + keep][-r:] if r > 0 else []
+        return out
 
     def _restore_window(self, window: list[_Frame], keep: int, state: dict[Box, PassState]) -> np.ndarray:
         """(keep, H, W[, 3]) float32 restored network channels for the first ``keep`` frames of ``window``."""
@@ -264,6 +296,26 @@ class RTNEngine:
         else:
             out = rgb if source.shape[2] == 3 else rgb_to_luma(rgb)[..., None]
         return from_float(out, source.dtype)
+
+
+def anchor_tone(y: np.ndarray, x: np.ndarray, target_mean: float, sigma: float = 16.0,
+                tau: float = 16 / 255) -> np.ndarray:
+    """Restored luma ``y`` with the input ``x``'s tone: mean ``target_mean`` and, with ``sigma`` > 0, the
+    input's smooth shading (the Gaussian low-pass of y − x, zero-meaned, is removed).
+
+    Why: no frame tells a network the film's true exposure or shading, and a trained one drifts (it learned
+    the average correction of its training degradations); the exposure is the film's, deflickered
+    (``target_mean`` is a temporal average). Pixels the network changed by much more than ``tau`` (dust,
+    blotches, scratches it removed) are left out of the low-pass (normalised convolution), so the shading
+    estimate does not put the defects back. (H, W) float32 in [0, 1].
+    """
+    y = y.astype(np.float32, copy=False)
+    if sigma > 0:
+        d = y - x.astype(np.float32, copy=False)
+        w = np.exp(-((d / tau) ** 2)).astype(np.float32)
+        low = cv2.GaussianBlur(w * d, (0, 0), sigma) / np.maximum(cv2.GaussianBlur(w, (0, 0), sigma), 1e-3)
+        y = y - (low - float(low.mean()))
+    return np.clip(y + (target_mean - float(y.mean())), 0.0, 1.0)
 
 
 def build_engine(

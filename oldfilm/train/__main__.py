@@ -23,6 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--run-dir", default=None, help="run folder (config, checkpoint, logs)")
     p.add_argument("--steps", type=int, default=None, help="override the total number of steps")
     p.add_argument("--stop-at", type=int, default=None, help="stop (with a checkpoint) at this step")
+    p.add_argument("--init", default=None, help="start a new run from these .safetensors weights (fine-tune)")
     p.add_argument("--export", default=None, help="write the run's EMA weights to this .safetensors file")
     p.add_argument("--build-corpus", action="store_true", help="only decode the training sources into the cache")
     args = p.parse_args(argv)
@@ -36,7 +37,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.run_dir is None:
         p.error("--run-dir is required")
-    run_training(args.config, args.run_dir, steps=args.steps, stop_at=args.stop_at, export=args.export)
+    run_training(args.config, args.run_dir, steps=args.steps, stop_at=args.stop_at, init=args.init,
+                 export=args.export)
     return 0
 
 

@@ -39,6 +39,9 @@ class DataConfig:
     """Degradation preset (``oldfilm.degrade.presets.PRESETS`` key): the training distribution."""
     degrade_extra: tuple[str, ...] = ()
     """More presets; each clip then draws its preset uniformly from ``(degrade, *degrade_extra)``."""
+    weave: bool = True
+    """Gate weave in training pairs. Off: the network cannot know a frame's sub-pixel shift against the
+    clean target, so weave in the pairs only teaches it to blur; at inference it leaves weave as it is."""
     defect_scale: tuple[float, float] = (0.8, 1.25)
     """Size of defects relative to a 256-pixel frame, drawn per clip (sets the degrader's reference size)."""
     flow_preset: str = "fast"
@@ -87,6 +90,9 @@ class TrainConfig:
     """Training clips."""
     loss: LossConfig = field(default_factory=LossConfig)
     """Loss terms."""
+    init: str = ""
+    """A ``.safetensors`` file (``save_weights``) whose parameters start a fresh run (fine-tuning); its
+    network config must equal ``model``. Ignored on resume (the checkpoint has the state)."""
     steps: int = 100_000
     """Total optimiser steps (the cosine schedule ends here)."""
     batch_size: int = 8
@@ -183,6 +189,13 @@ TRAIN_PRESETS: dict[str, TrainConfig] = {
     "fast-cpu": TrainConfig(
         name="fast-cpu", data=DataConfig(crop=(96, 128), degrade_extra=("light",)), steps=4000, batch_size=4,
         lr=4e-4, warmup=50, ema=0.995, workers=1, threads=2, log_every=5, val_every=100, checkpoint_minutes=5.0,
+    ),
+    # fine-tuning of a fast-cpu run (--init its weights): the benchmark's presets in the mix, no gate weave in
+    # the pairs, a lower peak rate
+    "fast-cpu-ft": TrainConfig(
+        name="fast-cpu-ft", data=DataConfig(crop=(96, 128), degrade_extra=("light", "medium", "heavy"), weave=False),
+        steps=8000, batch_size=4, lr=2e-4, warmup=50, ema=0.995, workers=1, threads=2, log_every=5, val_every=200,
+        checkpoint_minutes=5.0,
     ),
     # the recipe at scale, for a GPU
     "fast-gpu": TrainConfig(name="fast-gpu", data=DataConfig(degrade_extra=("light",)), steps=100_000,

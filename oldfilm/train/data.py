@@ -77,6 +77,8 @@ def degrade_luma(clean: np.ndarray, cfg: DataConfig, rng: np.random.Generator) -
     names = (cfg.degrade, *cfg.degrade_extra)
     name = names[int(rng.integers(len(names)))] if len(names) > 1 else cfg.degrade
     dcfg = replace(DEGRADE_PRESETS[name], reference_size=ref)
+    if not cfg.weave:
+        dcfg = replace(dcfg, film=replace(dcfg.film, weave_prob=0.0))
     degraded = degrade_clip(clean, rng, dcfg).frames
     lq = np.stack([rgb_to_luma(f) for f in degraded])
     gt = np.stack([rgb_to_luma(f) for f in clean])

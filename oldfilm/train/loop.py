@@ -70,11 +70,24 @@ def build_trainer(cfg: TrainConfig, device: torch.device) -> Trainer:
         disc = None
         if cfg.loss.adversarial > 0:
             disc = TemporalPatchGAN(cfg.model.in_channels, cfg.loss.disc_channels, cfg.loss.disc_depth).to(device)
+    if cfg.init:
+        _init_from(model, cfg)
     ema = copy.deepcopy(model).requires_grad_(False).eval()
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, betas=cfg.betas, weight_decay=cfg.weight_decay)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_lambda(cfg))
     disc_opt = torch.optim.Adam(disc.parameters(), lr=cfg.loss.disc_lr, betas=(0.5, 0.99)) if disc else None
     return Trainer(model, ema, opt, sched, disc, disc_opt)
+
+
+def _init_from(model: RTN, cfg: TrainConfig) -> None:
+    """Copy the parameters of ``cfg.init`` into ``model`` (UsageError if its network differs)."""
+    from oldfilm.models.weights import load_model
+
+    src = load_model(cfg.init)
+    if src.cfg != cfg.model:
+        raise UsageError(f"init weights {cfg.init} hold a {src.cfg.name!r} network that differs from the "
+                         f"run's {cfg.model.name!r} config")
+    model.load_state_dict(src.state_dict())
 
 
 @torch.no_grad()

@@ -153,3 +153,28 @@ def test_exemplar_mode_colours_every_scene(caplog: pytest.LogCaptureFixture) -> 
     for o, truth in zip(out, clip, strict=True):
         err = np.abs(ab_of(o) - ab_of(truth)).mean()
         assert err < 0.35 * np.abs(ab_of(truth)).mean()
+
+
+def test_colour_prior_colours_new_content_like_the_key() -> None:
+    """A pan reveals more of a red textured surface the keyframe showed on its left: the flow has nothing to
+    carry into it (it enters at the frame edge), the prior matches its texture to the key's red one."""
+    rng = np.random.default_rng(3)
+    h, w, n, step = 48, 96, 30, 2
+    world = np.empty((h, w + n * step, 3), np.float32)
+    red = np.stack([0.55 + 0.35 * rng.random((h, world.shape[1])), np.full((h, world.shape[1]), 0.12),
+                    np.full((h, world.shape[1]), 0.1)], -1)
+    red = cv2.GaussianBlur(red, (0, 0), 0.6)
+    yy = np.linspace(0.0, 1.0, h, dtype=np.float32)[:, None]
+    blue = np.stack([np.broadcast_to(0.2 + 0.1 * yy, (h, 52)), np.broadcast_to(0.3 + 0.1 * yy, (h, 52)),
+                     np.full((h, 52), 0.8)], -1)
+    world[:] = red
+    world[:, 48:100] = blue
+    clip = (np.stack([world[:, step * t: step * t + w] for t in range(n)]) * 255).astype(np.uint8)
+    frames = gray(clip)
+    with_prior = list(colorize_stream(frames, [clip[0]], [0], config=CFG))[-1]
+    without = list(colorize_stream(frames, [clip[0]], [0], config=ColorizeConfig(refine="off", prior=0.0)))[-1]
+    region = (slice(8, 40), slice(64, 92))  # red texture that entered after the keyframe
+    b_true, b_with, b_without = (ab_of(x)[region][..., 1].mean() for x in (clip[-1], with_prior, without))
+    assert b_true > 20  # red: b* well above 0 (the blue surface has b* far below 0)
+    assert b_with - b_without > 5.0
+    assert abs(b_with - b_true) < abs(b_without - b_true)

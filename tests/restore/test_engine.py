@@ -12,7 +12,7 @@ from oldfilm.errors import InputError, WeightsError
 from oldfilm.models.presets import RTNConfig
 from oldfilm.models.rtn import RTN
 from oldfilm.models.weights import save_weights
-from oldfilm.restore.engine import RTNEngine, build_engine, pick_device
+from oldfilm.restore.engine import RTNEngine, anchor_tone, build_engine, pick_device
 
 TINY = RTNConfig(name="tiny", scale=4, hidden=8, embed=8, heads=2, groups=1, depth=2, window=4, shift=2)
 
@@ -85,6 +85,42 @@ def test_scene_cut_resets_state() -> None:
     assert np.abs(np.stack(both) - np.stack(alone_a + alone_b)).max() < 1e-5
     no_cuts = list(_engine(model, chunk=4, lookahead=10, scenes=False).run(a + b))
     assert np.abs(np.stack(no_cuts[5:]) - np.stack(alone_b)).max() > 1e-4
+
+
+def test_anchor_tone_undoes_drift_but_keeps_repairs() -> None:
+    x = _pan(1, 96, 128)[0]  # the input frame
+    clean = x.copy()
+    x_damaged = x.copy()
+    x_damaged[40:56, 60:76] = 0.0  # a dark blotch the "network" removed
+    yy, xx = np.mgrid[0:96, 0:128].astype(np.float32)
+    drift = 0.08 + 0.06 * np.sin(xx / 40.0) * np.cos(yy / 30.0)  # smooth shading the network made up
+    y = np.clip(clean + drift, 0, 1)
+    target = float(x_damaged.mean())
+    out = anchor_tone(y, x_damaged, target, sigma=16.0)
+    assert abs(float(out.mean()) - target) < 2e-3
+    inner = (slice(20, 76), slice(20, 108))  # away from borders, where the Gaussian reflects
+    err = np.abs(out - (clean + (target - clean.mean())))[inner]
+    assert err.mean() < 0.25 * np.abs(drift - drift.mean()).mean() + 0.01  # the made-up shading is gone
+    assert float(out[44:52, 64:72].mean()) > float(clean[44:52, 64:72].mean()) - 0.05  # the blotch stays repaired
+    mean_only = anchor_tone(y, x_damaged, target, sigma=0)
+    assert np.allclose(mean_only - mean_only.mean(), y - y.mean(), atol=1e-5)  # sigma 0: only the mean moves
+
+
+def test_tone_anchor_keeps_exposure_removes_flicker_and_stops_at_cuts() -> None:
+    """An identity network on a flickering clip: the anchor sets each frame to the shot's moving-average
+    exposure, so the flicker goes; the second shot (brighter) keeps its own exposure."""
+    a = [np.clip(f + (0.06 if i % 2 else -0.06), 0, 1) for i, f in enumerate(_pan(8, 64, 64, seed=1))]
+    b = [1.0 - f for f in _pan(8, 64, 64, seed=2, bright=-0.2)]
+    frames = a + b
+    model = _model(identity=True)
+    raw = list(_engine(model, chunk=3, lookahead=4, tone_radius=-1).run(frames))
+    out = list(_engine(model, chunk=3, lookahead=4, tone_radius=4).run(frames))
+    assert np.allclose(np.stack(raw), np.stack(frames), atol=1e-5)  # off: the network's output as is
+    means = np.array([o.mean() for o in out])
+    flicker_in = np.abs(np.diff([f.mean() for f in a])).mean()
+    assert np.abs(np.diff(means[2:6])).mean() < 0.3 * flicker_in
+    assert abs(means[8:].mean() - np.mean([f.mean() for f in b])) < 0.01  # shot 2: its own exposure
+    assert abs(means[:8].mean() - np.mean([f.mean() for f in a])) < 0.01
 
 
 def test_bad_input_is_refused() -> None:

@@ -135,3 +135,18 @@ def test_cli_train_command(tiny: TrainConfig, tmp_path: Path) -> None:
     assert main(["-q", "train", str(tmp_path / "run"), "--config", str(tmp_path / "cfg.json")]) == 0
     assert (tmp_path / "run" / "checkpoint.pt").exists()
     assert main(["-q", "train", str(tmp_path / "run"), "--config", "nope"]) == 2
+
+
+def test_init_starts_a_run_from_given_weights(tiny: TrainConfig, tmp_path: Path) -> None:
+    train(tiny, tmp_path / "a", stop_at=3)
+    src = export_weights(tmp_path / "a", tmp_path / "a.safetensors")
+    tuned = replace(tiny, init=str(src))
+    start = build_trainer(tuned, torch.device("cpu"))
+    fresh = build_trainer(replace(tiny, seed=tiny.seed), torch.device("cpu"))
+    loaded = load_model(src).state_dict()
+    assert all(torch.equal(v, loaded[k]) for k, v in start.model.state_dict().items())
+    assert all(torch.equal(v, loaded[k]) for k, v in start.ema.state_dict().items())
+    assert any(not torch.equal(v, loaded[k]) for k, v in fresh.model.state_dict().items())
+    other = replace(tiny, model=replace(tiny.model, hidden=tiny.model.hidden * 2), init=str(src))
+    with pytest.raises(UsageError, match="differs"):
+        build_trainer(other, torch.device("cpu"))
