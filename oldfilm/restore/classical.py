@@ -44,6 +44,9 @@ class ClassicalConfig:
         denoise_sigma: similarity scale (luma, 0–1) for those weights; raised to ``noise_factor`` × the
             frame's estimated noise level when that is higher (heavier grain → stronger averaging).
         noise_factor: multiple of the estimated noise standard deviation used as the similarity scale.
+        spatial_denoise: then a spatial non-local-means pass on luma (OpenCV ``fastNlMeansDenoising``, 5×5
+            patches, 11×11 search) with filter strength h = this × the noise level left after the temporal
+            average (0 disables): grain and noise that do not average out over five frames.
         line_scratches: remove persistent vertical line scratches first (``oldfilm.restore.scratches``),
             which a temporal median cannot: they sit at the same place in the neighbours too.
         deflicker: match each frame's luma mean/std to their running average over the frames within
@@ -63,6 +66,7 @@ class ClassicalConfig:
     denoise_strength: float = 0.6
     denoise_sigma: float = 0.03
     noise_factor: float = 1.5
+    spatial_denoise: float = 2.0
     line_scratches: bool = True
     deflicker: bool = True
     deflicker_radius: int = 4
@@ -134,6 +138,8 @@ class ClassicalRestorer:
             aligned_luma = rgb_to_luma(aligned)
             img = self._repair(img, centre.luma, aligned, aligned_luma)
             img = self._denoise(img, aligned, aligned_luma)
+        if self.cfg.spatial_denoise > 0:
+            img = self._spatial(img)
         return from_float(img, centre.dtype)
 
     def _flow(self, centre: _Entry, other: _Entry) -> np.ndarray:
@@ -178,6 +184,19 @@ class ClassicalRestorer:
             den += w
         return num / den
 
+
+
+    def _spatial(self, img: np.ndarray) -> np.ndarray:
+        """Non-local means on the luma (8-bit, as OpenCV's fast version needs); the change is added back to
+        every channel of the float image, so 16-bit precision and chroma are kept."""
+        luma = rgb_to_luma(img)
+        h = self.cfg.spatial_denoise * noise_level(luma) * 255.0
+        if h < 0.5:
+            return img
+        y8 = np.clip(np.rint(luma * 255.0), 0, 255).astype(np.uint8)
+        delta = (cv2.fastNlMeansDenoising(y8, None, h=float(h), templateWindowSize=5, searchWindowSize=11)
+                 .astype(np.float32) - y8) / 255.0
+        return np.clip(img + delta[..., None], 0.0, 1.0)
 
 
 def _windows(entries: Iterable[_Entry], radius: int, fn):  # noqa: ANN001, ANN202

@@ -194,7 +194,7 @@ TRAIN_PRESETS: dict[str, TrainConfig] = {
     # the pairs, a lower peak rate
     "fast-cpu-ft": TrainConfig(
         name="fast-cpu-ft", data=DataConfig(crop=(96, 128), degrade_extra=("light", "medium", "heavy"), weave=False),
-        steps=8000, batch_size=4, lr=2e-4, warmup=50, ema=0.995, workers=1, threads=2, log_every=5, val_every=200,
+        steps=6500, batch_size=4, lr=2e-4, warmup=50, ema=0.995, workers=1, threads=2, log_every=5, val_every=200,
         checkpoint_minutes=5.0,
     ),
     # the recipe at scale, for a GPU
