@@ -169,7 +169,8 @@ def default_methods(learned: tuple[str, ...] = ("fast", "rtn-paper")) -> list[Me
                lambda f: ffmpeg_filter(f, TMEDIAN_DEFLICKER, pad=1)),
         Method("opencv-nlmeans-multi", "OpenCV `fastNlMeansDenoisingMulti`, 5 frames, h=7",
                opencv_nlmeans_multi),
-        Method("oldfilm-classical", "ours: motion-compensated median + deflicker",
+        Method("oldfilm-classical",
+               "ours: line scratches, deflicker, motion-compensated median, temporal + spatial denoise",
                oldfilm_method("classical")),
     ]
     for preset in learned:

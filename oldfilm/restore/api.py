@@ -32,7 +32,7 @@ def restore_stream(frames: Iterable[np.ndarray], method: str = "classical", *, p
     """Restore a stream of (H, W, C) frames; yields one restored frame per input, in order.
 
     Args:
-        method: "classical" (motion-compensated median + deflicker) or "rtn" (the learned network).
+        method: "classical" (scratches, deflicker, motion-compensated median, denoise) or "rtn" (the learned network).
         preset: the RTN preset ("fast" or "rtn-paper").
         weights: a .safetensors file for RTN; None uses the weights shipped in the package.
         device: "auto", "cpu" or "cuda" (RTN only).
