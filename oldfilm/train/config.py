@@ -125,9 +125,12 @@ class TrainConfig:
     """Steps between rows of ``log.csv``."""
     val_every: int = 500
     """Steps between validations (0: never)."""
-    val_frames: int = 10
+    val_start: int = 40
+    """First frame of the evaluation clip used for validation (bikes 40–75 is one shot with a person walking
+    through: the motion where a recurrent network ghosts)."""
+    val_frames: int = 24
     """Frames of the evaluation clip used for validation."""
-    val_size: tuple[int, int] = (256, 384)
+    val_size: tuple[int, int] = (272, 640)
     """(H, W) centre crop of the evaluation clip used for validation."""
     val_presets: tuple[str, ...] = ("light", "medium", "heavy")
     """Degradation presets of the validation clips (fixed seeds)."""
@@ -182,7 +185,7 @@ TRAIN_PRESETS: dict[str, TrainConfig] = {
     "tiny": TrainConfig(
         name="tiny", model=_TINY_MODEL, data=DataConfig(frames=3, crop=(32, 48)), steps=20, batch_size=2,
         warmup=2, lr=1e-3, workers=0, log_every=1, val_every=0, threads=1, checkpoint_minutes=60.0,
-        val_frames=3, val_size=(64, 64),
+        val_start=0, val_frames=3, val_size=(64, 64),
     ),
     # the 2-core CPU recipe (small crops, higher lr: few steps available); docs/model-card.md tells how the
     # measured run got there (its schedule was lengthened twice while it ran, the light mix added at 2291)

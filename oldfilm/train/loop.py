@@ -297,7 +297,7 @@ class _Validator:
         if cached.exists():
             self.clips = load_val_set(cached)
         else:
-            self.clips = build_val_set(cfg.val_frames, cfg.val_size, cfg.val_presets)
+            self.clips = build_val_set(cfg.val_frames, cfg.val_size, cfg.val_presets, start=cfg.val_start)
             save_val_set(self.clips, cached)
         path = run_dir / "val.csv"
         if not path.exists():

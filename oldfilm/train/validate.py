@@ -26,15 +26,18 @@ class ValClip:
     clean: np.ndarray
 
 
-def build_val_set(frames: int, size: tuple[int, int], presets: tuple[str, ...], seed: int = 1234) -> list[ValClip]:
-    """The first ``frames`` frames of the evaluation clip, centre-cropped to ``size`` (H, W), degraded once
+def build_val_set(frames: int, size: tuple[int, int], presets: tuple[str, ...], seed: int = 1234,
+                  start: int = 0) -> list[ValClip]:
+    """``frames`` frames of the evaluation clip from ``start`` on, centre-cropped to ``size`` (H, W), degraded once
     per preset with ``default_rng([seed, i])``."""
     from oldfilm.io.sources import packaged_clip
     from oldfilm.io.video import open_video
 
     clip = []
     with open_video(packaged_clip(VAL_CLIP)) as reader:
-        for img in reader:
+        for i, img in enumerate(reader):
+            if i < start:
+                continue
             clip.append(_centre(img, size))
             if len(clip) == frames:
                 break
