@@ -231,7 +231,7 @@ class _Prior:
 
     def __call__(self, p: Propagated, ab: np.ndarray) -> np.ndarray:
         cfg = self.config
-        chains = [c for c in (p.fwd, p.bwd) if c is not None and c.key.lab is not None]
+        chains = [c for c in (p.fwd, p.bwd) if c is not None]
         if p.is_key or not chains or cfg.prior <= 0:
             self.last = None
             return ab

@@ -83,7 +83,7 @@ class Key:
 
     ab_full: np.ndarray
     ab: np.ndarray
-    lab: np.ndarray | None = None
+    lab: np.ndarray
 
 
 @dataclass

@@ -184,8 +184,6 @@ class ClassicalRestorer:
             den += w
         return num / den
 
-
-
     def _spatial(self, img: np.ndarray) -> np.ndarray:
         """Non-local means on the luma (8-bit, as OpenCV's fast version needs); the change is added back to
         every channel of the float image, so 16-bit precision and chroma are kept."""
