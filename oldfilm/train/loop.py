@@ -158,15 +158,15 @@ def train(cfg: TrainConfig, run_dir: str | Path, stop_at: int | None = None) -> 
     if cfg.threads and device.type == "cpu":
         torch.set_num_threads(cfg.threads)
     ckpt = run_dir / "checkpoint.pt"
-    if rank == 0:
-        run_dir.mkdir(parents=True, exist_ok=True)
-    if ckpt.exists() and (run_dir / "config.json").exists():
+    resume = ckpt.exists() and (run_dir / "config.json").exists()
+    if resume:
         import json
 
         cfg = config_from_dict(json.loads((run_dir / "config.json").read_text()))
-    elif rank == 0:
+    tr = build_trainer(cfg, device)  # before anything is written: bad init weights leave no run folder
+    if rank == 0 and not resume:
+        run_dir.mkdir(parents=True, exist_ok=True)
         cfg.save(run_dir / "config.json")
-    tr = build_trainer(cfg, device)
     if ckpt.exists():
         load_checkpoint(tr, ckpt)
         log.info("resumed %s at step %d", run_dir, tr.step)

@@ -135,6 +135,14 @@ def test_cli_train_command(tiny: TrainConfig, tmp_path: Path) -> None:
     assert main(["-q", "train", str(tmp_path / "run"), "--config", str(tmp_path / "cfg.json")]) == 0
     assert (tmp_path / "run" / "checkpoint.pt").exists()
     assert main(["-q", "train", str(tmp_path / "run"), "--config", "nope"]) == 2
+    weights = tmp_path / "w.safetensors"
+    assert main(["-q", "train", str(tmp_path / "run"), "--export", str(weights)]) == 0
+    assert main(["-q", "train", str(tmp_path / "ft"), "--config", str(tmp_path / "cfg.json"),
+                 "--init", str(weights)]) == 0
+    assert json.loads((tmp_path / "ft" / "config.json").read_text())["init"] == str(weights)
+    assert main(["-q", "train", str(tmp_path / "ft2"), "--config", str(tmp_path / "cfg.json"),
+                 "--init", str(tmp_path / "missing.safetensors")]) == 2  # one-line error
+    assert not (tmp_path / "ft2").exists()  # nothing written
 
 
 def test_init_starts_a_run_from_given_weights(tiny: TrainConfig, tmp_path: Path) -> None:
