@@ -23,11 +23,17 @@ import cv2
 import numpy as np
 
 from oldfilm.colorize.chroma import lab_to_rgb_keep_l, resize_map
-from oldfilm.colorize.propagate import PropagateConfig, Propagated, Propagator, fuse
+from oldfilm.colorize.propagate import (
+    DirectMatch,
+    PropagateConfig,
+    Propagated,
+    Propagator,
+    carry,
+    fuse,
+)
 from oldfilm.colorize.transfer import TransferConfig, transfer_colour, transfer_lab
 from oldfilm.colorspace import from_float, is_gray, rgb_to_lab
 from oldfilm.errors import InputError, UsageError
-from oldfilm.flow import warp_image
 from oldfilm.restore.scenes import SceneDetector
 
 log = logging.getLogger("oldfilm")
@@ -53,8 +59,11 @@ class ColorizeConfig:
             a = prior·(1 − decay^d), d the frames from the key, so a key's own colours stay exact and the
             prior grows as the flow chain's trust decays. Flow chains and matching err in different places
             (drift and disocclusions vs. look-alike textures), so the blend lowers the error. 0: off.
-        prior_memory: the prior is carried along the flow and renewed by this fraction per frame, so a
-            per-frame matching's jitter does not reach the output (0: a fresh prior every frame).
+        prior_memory: the prior is carried along the flow and renewed by ``1 − prior_memory`` per frame,
+            so a per-frame matching's jitter does not reach the output (0: a fresh prior every frame).
+        smooth: the output's ab is averaged with the previous output's, warped by the flow, at this weight
+            (times the frames' L agreement, ``Propagated.agree_prev``), so the frame-to-frame jitter of the
+            direct match and the prior stays out (0: off). Keyframes stay exact.
     """
 
     propagate: PropagateConfig = field(default_factory=PropagateConfig)
@@ -65,6 +74,7 @@ class ColorizeConfig:
     threads: int = 0
     prior: float = 0.3
     prior_memory: float = 0.7
+    smooth: float = 0.5
 
 
 def load_image(img: Image) -> np.ndarray:
@@ -193,10 +203,12 @@ def colorize_stream(frames: Iterable[np.ndarray], refs: Sequence[Image] = (),
     dtypes: dict[int, np.dtype] = {}
 
     prior = _Prior(config)
+    direct = DirectMatch(config.propagate, prop.flow)
+    smooth = _Smooth(config)
 
     def render(p: Propagated) -> np.ndarray:
-        ab, conf = fuse(p, config.propagate.decay)
-        ab = prior(p, ab)
+        ab, conf = fuse(p, config.propagate.decay, direct(p))
+        ab = smooth(p, prior(p, ab))
         if refiner is not None:
             ab = refiner(p.L, ab, conf, p.flow_prev)
         full = p.fwd.key.ab_full if p.is_key and p.fwd is not None else resize_map(ab, p.L_full.shape)
@@ -238,12 +250,26 @@ class _Prior:
         decay = cfg.propagate.decay
         chain = max(chains, key=lambda c: float(c.weight(decay).mean()))
         prior = transfer_lab(chain.key.lab, p.L, cfg.transfer)
-        if self.last is not None and self.last[0] == p.index - 1 and p.flow_prev is not None:
-            m = cfg.prior_memory
-            prior = (1.0 - m) * prior + m * warp_image(self.last[1], p.flow_prev)
+        if self.last is not None and self.last[0] == p.index - 1:
+            prior = carry(prior, self.last[1], p, cfg.prior_memory)
         self.last = (p.index, prior)
         a = cfg.prior * (1.0 - decay**chain.distance)
         return ((1.0 - a) * ab + a * prior).astype(np.float32)
+
+
+class _Smooth:
+    """The temporal smoothing of ``ColorizeConfig.smooth``, carried from frame to frame (frames in order)."""
+
+    def __init__(self, config: ColorizeConfig) -> None:
+        self.config = config
+        self.last: tuple[int, np.ndarray] | None = None  # (frame index, ab at work resolution)
+
+    def __call__(self, p: Propagated, ab: np.ndarray) -> np.ndarray:
+        last = self.last
+        if not p.is_key and last is not None and last[0] == p.index - 1:
+            ab = carry(ab, last[1], p, self.config.smooth)
+        self.last = (p.index, ab)
+        return ab
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from oldfilm.colorize.api import ColorizeConfig, colorize_stream, frame_lightness, match_reference_frames
-from oldfilm.colorize.propagate import PropagateConfig, Propagator
+from oldfilm.colorize.propagate import PropagateConfig, Propagated, Propagator, carry
 from oldfilm.colorspace import rgb_to_lab, to_float
 
 CFG = ColorizeConfig(refine="off")
@@ -178,3 +178,59 @@ def test_colour_prior_colours_new_content_like_the_key() -> None:
     assert b_true > 20  # red: b* well above 0 (the blue surface has b* far below 0)
     assert b_with - b_without > 5.0
     assert abs(b_with - b_true) < abs(b_without - b_true)
+
+
+def occluded_patch_clip(n: int = 26) -> np.ndarray:
+    """A still, grainy, blue-green textured scene with a red textured patch; a textured gray bar slides
+    across the patch (frames 7–15), hiding it completely for a while, and leaves: the patch is seen again."""
+    h, w = 64, 96
+    scene = fine_texture(h, w, 8)
+    scene[..., 0] *= 0.3
+    patch = fine_texture(24, 24, 9)
+    patch[..., 1:] *= 0.2
+    patch[..., 0] = np.clip(patch[..., 0] * 1.2 + 40, 0, 255)
+    scene[20:44, 36:60] = patch
+    bar = fine_texture(h, 30, 10).mean(-1, keepdims=True).repeat(3, -1)  # gray: no colour to carry
+    rng = np.random.default_rng(11)
+    frames = []
+    for t in range(n):
+        img = scene + rng.normal(0.0, 3.0, scene.shape)  # grain: a still shot still changes a little
+        x = -30 + 6 * (t - 2) if t >= 2 else -100
+        lo, hi = max(x, 0), min(x + 30, w)
+        if hi > lo:
+            img[:, lo:hi] = bar[:, lo - x:hi - x]
+        frames.append(np.clip(img, 0, 255).astype(np.uint8))
+    return np.stack(frames)
+
+
+def test_direct_match_restores_colours_of_a_region_seen_again() -> None:
+    """Behind the bar the flow chain loses the patch's colour (it fills from the bar's neighbours); once the
+    bar has gone, the direct match to the keyframe finds the patch again and brings its red back."""
+    clip = occluded_patch_clip()
+    assert np.abs(clip[-1].astype(int) - clip[0]).mean() < 4  # the bar has left the frame
+    frames = gray(clip)
+    off = ColorizeConfig(refine="off", prior=0.0, smooth=0.0, propagate=PropagateConfig(direct=0.0))
+    on = ColorizeConfig(refine="off", prior=0.0, smooth=0.0)
+    patch = (slice(24, 40), slice(40, 56))
+    out_off = list(colorize_stream(frames, [clip[0]], [0], config=off))
+    out_on = list(colorize_stream(frames, [clip[0]], [0], config=on))
+    a_key, a_off, a_on = (ab_of(o)[patch][..., 0].mean() for o in (out_on[0], out_off[-1], out_on[-1]))
+    assert a_key > 40  # red (as rendered: the key's ab at this L)
+    assert a_key - a_off > 30  # the chain alone has lost it (a* < 0: the scene's blue-green)
+    assert abs(a_on - a_key) < 5  # the direct match has it back
+
+
+def test_carry_averages_along_the_flow_only_where_the_frames_agree() -> None:
+    h, w = 6, 10
+    L = np.zeros((h, w), np.float32)
+    flow = np.zeros((2, h, w), np.float32)
+    flow[0] = 1.0  # every pixel was one to the right in the previous frame
+    agree = np.ones((h, w), np.float32)
+    agree[:, :4] = 0.0  # ... but there the frames disagree (an occlusion)
+    p = Propagated(1, L, L, None, None, flow, agree)
+    last = np.tile(np.arange(w, dtype=np.float32), (h, 1))
+    fresh = np.zeros((h, w), np.float32)
+    out = carry(fresh, last, p, 0.5)
+    np.testing.assert_allclose(out[:, :4], 0.0)
+    np.testing.assert_allclose(out[:, 4:-1], 0.5 * (np.arange(4, w - 1) + 1.0)[None].repeat(h, 0), atol=1e-5)
+    assert carry(fresh, None, p, 0.5) is fresh  # nothing to carry at a scene start
