@@ -158,7 +158,7 @@ NLMEANS = "nlmeans=s=4:p=7:r=15"
 TMEDIAN_DEFLICKER = "tmedian=radius=1,deflicker=size=5:mode=am"
 
 
-def default_methods(learned: tuple[str, ...] = ("fast", "rtn-paper")) -> list[Method]:
+def default_methods(learned: tuple[str, ...] = ("fast", "guided", "rtn-paper")) -> list[Method]:
     """Every method of the benchmark, baselines first; one RTN entry per preset in ``learned``."""
     methods = [
         Method("identity", "the degraded input", lambda f: [x.copy() for x in f]),

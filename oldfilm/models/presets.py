@@ -31,6 +31,10 @@ class RTNConfig:
         tail: 3×3 conv layers after fusing the two directions (the paper: 3).
         shuffle_channels: channels at full resolution after the pixel-shuffle (only when scale > 1; 0 shuffles
             straight to the output channels).
+        guided: the input carries, after the frame's ``in_channels``, as many more: a classical restoration
+            of the frame (``oldfilm.restore.classical``). The decoded residual is added to that guide instead
+            of the frame, and the last layer starts at zero, so an untrained network returns the classical
+            restoration and training only has to learn what the classical method gets wrong.
     """
 
     name: str = "custom"
@@ -47,6 +51,12 @@ class RTNConfig:
     mlp_ratio: float = 2.0
     tail: int = 1
     shuffle_channels: int = 4
+    guided: bool = False
+
+    @property
+    def input_channels(self) -> int:
+        """Channels of the network's input: the frame's, and the guide's when ``guided``."""
+        return self.in_channels * (2 if self.guided else 1)
 
     @property
     def multiple(self) -> int:
@@ -79,5 +89,11 @@ PRESETS: dict[str, RTNConfig] = {
     "fast": RTNConfig(
         name="fast", scale=4, hidden=32, embed=32, down=1, groups=1, depth=2,
         window=8, shift=4, heads=2, mlp_ratio=2.0, tail=1, shuffle_channels=4,
+    ),
+    # "fast" guided by the classical restoration (its second input channel and its starting point; see
+    # ``RTNConfig.guided``): the network learns what the classical method gets wrong
+    "guided": RTNConfig(
+        name="guided", scale=4, hidden=32, embed=32, down=1, groups=1, depth=2,
+        window=8, shift=4, heads=2, mlp_ratio=2.0, tail=1, shuffle_channels=4, guided=True,
     ),
 }

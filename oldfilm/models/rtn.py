@@ -5,8 +5,9 @@ blends by ``GatedAggregation`` and restores by Swin groups; the two directions a
 residual added to the input.
 
 Convention:
-    frames: (N, T, C, H, W) float32 in [0, 1], C = ``cfg.in_channels`` (1 = luma); H, W multiples of
-        ``cfg.multiple`` (the engine pads).
+    frames: (N, T, C, H, W) float32 in [0, 1], C = ``cfg.input_channels`` (1 = luma; 2 = luma and its
+        classical restoration for a ``guided`` network); H, W multiples of ``cfg.multiple`` (the engine pads).
+        Output: (N, T, ``cfg.in_channels``, H, W).
     flows_fwd[:, t]: flow from frame t+1 to frame t; flows_bwd[:, t]: flow from frame t to frame t+1; both
         (N, T−1, 2, h, w) in pixels at any resolution (resampled to the feature resolution here).
     cuts: T booleans, True where a frame starts a new scene (both passes reset there).
@@ -45,7 +46,7 @@ class Branch(nn.Module):
 
     def __init__(self, cfg: RTNConfig) -> None:
         super().__init__()
-        self.aggregation = GatedAggregation(cfg.in_channels * cfg.scale**2, cfg.hidden)
+        self.aggregation = GatedAggregation(cfg.input_channels * cfg.scale**2, cfg.hidden)
         self.restoration = SwinRestoration(
             cfg.hidden, cfg.embed, cfg.groups, cfg.depth, cfg.heads, cfg.window, cfg.shift, cfg.mlp_ratio,
             down=cfg.down,
@@ -90,8 +91,8 @@ def propagate(
 
 
 class Decoder(nn.Module):
-    """Fuse the two directions and decode to a full-resolution residual added to the input frame.
-    (N, C, h, w) × 2 + frame (N, Cin, H, W) → (N, Cin, H, W).
+    """Fuse the two directions and decode to a full-resolution residual added to the input frame (to the
+    guide, for a ``guided`` network). (N, C, h, w) × 2 + input (N, Cin, H, W) → (N, in_channels, H, W).
 
     At scale 1 this is RTN's tail (fuse, ``tail`` convs, a last conv). At scale s > 1 the features are
     pixel-shuffled to ``shuffle_channels`` at full resolution and two small full-resolution convs, which
@@ -101,27 +102,31 @@ class Decoder(nn.Module):
     def __init__(self, cfg: RTNConfig) -> None:
         super().__init__()
         c, s, k = cfg.hidden, cfg.scale, cfg.shuffle_channels
-        self.scale = s
+        self.scale, self.out_channels = s, cfg.in_channels
         self.fuse = nn.Conv2d(2 * c, c, 3, padding=1)  # RTN: concate
         self.tail = nn.ModuleList(nn.Conv2d(c, c, 3, padding=1) for _ in range(cfg.tail))
         self.conv_up: nn.Module | None = None
         self.conv_full: nn.Module | None = None
         if s > 1 and k:
             self.conv_up = nn.Conv2d(c, k * s * s, 3, padding=1)
-            self.conv_full = nn.Conv2d(k + cfg.in_channels, 2 * k, 3, padding=1)
+            self.conv_full = nn.Conv2d(k + cfg.input_channels, 2 * k, 3, padding=1)
             self.conv_last = nn.Conv2d(2 * k, cfg.in_channels, 3, padding=1)
         else:
             self.conv_last = nn.Conv2d(c, cfg.in_channels * s * s, 3, padding=1)
+        if cfg.guided:  # start as the identity on the guide
+            nn.init.zeros_(self.conv_last.weight)
+            nn.init.zeros_(self.conv_last.bias)
 
     def forward(self, backward: Tensor, forward: Tensor, frame: Tensor) -> Tensor:
         x = F.leaky_relu(self.fuse(torch.cat([backward, forward], dim=1)), 0.1)
         for conv in self.tail:
             x = F.leaky_relu(conv(x), 0.1)
+        base = frame[:, -self.out_channels:]  # the frame, or the guide after it
         if self.conv_up is None:
-            return frame + F.pixel_shuffle(self.conv_last(x), self.scale)
+            return base + F.pixel_shuffle(self.conv_last(x), self.scale)
         x = F.leaky_relu(F.pixel_shuffle(self.conv_up(x), self.scale), 0.1)
         x = F.leaky_relu(self.conv_full(torch.cat([x, frame], dim=1)), 0.1)
-        return frame + self.conv_last(x)
+        return base + self.conv_last(x)
 
 
 class RTN(nn.Module):
@@ -224,8 +229,8 @@ class RTN(nn.Module):
             raise ValueError(f"RTN expects frames (N, T, C, H, W), got {tuple(frames.shape)}")
         n, t, c, h, w = frames.shape
         m = self.multiple
-        if c != self.cfg.in_channels:
-            raise ValueError(f"RTN ({self.cfg.name}) expects {self.cfg.in_channels} channel(s), got {c}")
+        if c != self.cfg.input_channels:
+            raise ValueError(f"RTN ({self.cfg.name}) expects {self.cfg.input_channels} channel(s), got {c}")
         if h % m or w % m:
             raise ValueError(f"RTN ({self.cfg.name}) needs H, W multiples of {m}, got {h}×{w}; pad first")
         if not 1 <= keep <= t:

@@ -33,7 +33,7 @@ def restore_stream(frames: Iterable[np.ndarray], method: str = "classical", *, p
 
     Args:
         method: "classical" (scratches, deflicker, motion-compensated median, denoise) or "rtn" (the learned network).
-        preset: the RTN preset ("fast" or "rtn-paper").
+        preset: the RTN preset ("fast", "guided" or "rtn-paper").
         weights: a .safetensors file for RTN; None uses the weights shipped in the package.
         device: "auto", "cpu" or "cuda" (RTN only).
         options: fields of ``ClassicalConfig`` (classical) or ``RTNEngine`` keyword arguments (rtn).

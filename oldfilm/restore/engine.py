@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,10 +45,10 @@ def pick_device(device: str | torch.device = "auto") -> torch.device:
 class _Frame:
     """One buffered frame: the network input, what the output needs, and its flows."""
 
-    net: np.ndarray  # (Hp, Wp[, 3]) float32, padded network input
+    net: np.ndarray  # (Hp, Wp[, C]) float32, padded network input (a guided network's guide last)
     source: np.ndarray  # the input frame as given (chroma and layout for the output)
     cut: bool  # starts a new scene
-    mean: float = 0.0  # mean input luma (the tone anchor's reference)
+    mean: float = 0.0  # mean luma of the input, or of the guide (the tone anchor's reference)
     to_prev: np.ndarray | None = None  # (2, h', w') flow to the previous frame at flow scale
     to_next: np.ndarray | None = None  # (2, h', w') flow to the next frame at flow scale
 
@@ -120,6 +121,10 @@ class RTNEngine:
         prev_small: np.ndarray | None = None
         chunk = lookahead = 0
         gray = False
+        guides: deque[np.ndarray] | None = None
+        if self.model.cfg.guided:
+            guides = deque()
+            frames = _with_guides(frames, guides)
         for i, img in enumerate(frames):
             if first is None:
                 first = self._check_first(img)
@@ -129,7 +134,7 @@ class RTNEngine:
                 raise InputError(f"frame {i} is {img.shape} {img.dtype}, but the film started with "
                                  f"{first.shape} {first.dtype}")
             cut = detector(img) if detector is not None else False
-            rec, small = self._prepare(img, cut or i == 0)
+            rec, small = self._prepare(img, cut or i == 0, guides.popleft() if guides is not None else None)
             if not rec.cut and prev_small is not None:
                 rec.to_prev = self.flow(small, prev_small)
                 if buf:
@@ -160,15 +165,16 @@ class RTNEngine:
         chunk = max(min(4, self.chunk), int(self.chunk * r))
         return chunk, max(min(2, self.lookahead), int(self.lookahead * r))
 
-    def _prepare(self, img: np.ndarray, cut: bool) -> tuple[_Frame, np.ndarray]:
-        """Network input (padded luma or RGB) and the small luma for flow."""
+    def _prepare(self, img: np.ndarray, cut: bool, guide: np.ndarray | None = None) -> tuple[_Frame, np.ndarray]:
+        """Network input (padded luma or RGB, then the guide's for a guided network) and the small luma for
+        flow."""
         luma = rgb_to_luma(img)
-        if self.model.cfg.in_channels == 3:
-            rgb = to_float(img)
-            net = np.repeat(rgb[..., :1], 3, axis=2) if rgb.ndim == 3 and rgb.shape[2] == 1 else rgb
-            net = np.repeat(net[..., None], 3, axis=2) if net.ndim == 2 else net
-        else:
-            net = luma
+        net = self._channels(img)
+        mean = float(luma.mean())
+        if guide is not None:
+            g = self._channels(guide)
+            net = np.dstack([net, g])
+            mean = float(rgb_to_luma(guide).mean())
         net = np.ascontiguousarray(pad_frame(net, self.model.multiple), dtype=np.float32)
         h, w = luma.shape
         small = luma
@@ -176,7 +182,15 @@ class RTNEngine:
             f = self.flow_side / max(h, w)
             size = (max(8, round(w * f)), max(8, round(h * f)))
             small = cv2.resize(luma, size, interpolation=cv2.INTER_AREA)
-        return _Frame(net=net, source=img, cut=cut, mean=float(luma.mean())), small
+        return _Frame(net=net, source=img, cut=cut, mean=mean), small
+
+    def _channels(self, img: np.ndarray) -> np.ndarray:
+        """A frame as the network's channels: (H, W) float luma, or (H, W, 3) float RGB."""
+        if self.model.cfg.in_channels != 3:
+            return rgb_to_luma(img)
+        rgb = to_float(img)
+        net = np.repeat(rgb[..., :1], 3, axis=2) if rgb.ndim == 3 and rgb.shape[2] == 1 else rgb
+        return np.repeat(net[..., None], 3, axis=2) if net.ndim == 2 else net
 
     def _flush(
         self, buf: list[_Frame], chunk: int, lookahead: int, state: dict[Box, PassState],
@@ -214,7 +228,9 @@ class RTNEngine:
                 hi += 1
             target = float(np.mean([m for m, _ in seq[lo: hi + 1]]))
             h, w = y[k].shape
-            out[k] = anchor_tone(y[k], window[k].net[:h, :w], target, self.tone_sigma)
+            ref = window[k].net[:h, :w]
+            ref = ref if ref.ndim == 2 else ref[..., -1]  # a guided network's guide
+            out[k] = anchor_tone(y[k], ref, target, self.tone_sigma)
         past[:] = seq[: len(past) + keep][-r:] if r > 0 else []
         return out
 
@@ -224,7 +240,8 @@ class RTNEngine:
         h, w = window[0].source.shape[:2]
         boxes = tile_boxes(hp, wp, self._tile_side(), self.overlap, self.model.multiple)
         cuts = [r.cut for r in window]
-        blender = TileBlender((keep, *window[0].net.shape), self.overlap) if len(boxes) > 1 else None
+        out_shape = (keep, hp, wp) + ((3,) if self.model.cfg.in_channels == 3 else ())
+        blender = TileBlender(out_shape, self.overlap) if len(boxes) > 1 else None
         single = None
         with torch.inference_mode(), self._autocast():
             for box in boxes:
@@ -296,6 +313,23 @@ class RTNEngine:
         else:
             out = rgb if source.shape[2] == 3 else rgb_to_luma(rgb)[..., None]
         return from_float(out, source.dtype)
+
+
+def _with_guides(frames: Iterable[np.ndarray], guides: deque[np.ndarray]) -> Iterator[np.ndarray]:
+    """The frames again, each yielded once its classical restoration (the guide of a guided network) has been
+    appended to ``guides``. Streaming: the restorer's few frames of look-ahead are buffered here."""
+    from oldfilm.restore.classical import ClassicalRestorer
+
+    pending: deque[np.ndarray] = deque()
+
+    def feed() -> Iterator[np.ndarray]:
+        for f in frames:
+            pending.append(f)
+            yield f
+
+    for restored in ClassicalRestorer().run(feed()):
+        guides.append(restored)
+        yield pending.popleft()
 
 
 def anchor_tone(y: np.ndarray, x: np.ndarray, target_mean: float, sigma: float = 16.0,

@@ -200,6 +200,14 @@ TRAIN_PRESETS: dict[str, TrainConfig] = {
         steps=6500, batch_size=4, lr=2e-4, warmup=50, ema=0.995, workers=1, threads=2, log_every=5, val_every=200,
         checkpoint_minutes=5.0,
     ),
+    # a guided network (RTNConfig.guided: the classical restoration is its second input and its starting
+    # point) from scratch on the 2-core CPU, with the fine-tune's data mix
+    "guided-cpu": TrainConfig(
+        name="guided-cpu", model=MODEL_PRESETS["guided"],
+        data=DataConfig(crop=(96, 128), degrade_extra=("light", "medium", "heavy"), weave=False),
+        steps=4500, batch_size=4, lr=4e-4, warmup=50, ema=0.995, workers=1, threads=2, log_every=5,
+        val_every=500, checkpoint_minutes=5.0,
+    ),
     # the recipe at scale, for a GPU
     "fast-gpu": TrainConfig(name="fast-gpu", data=DataConfig(degrade_extra=("light",)), steps=100_000,
                             batch_size=16, workers=8, val_every=2000),

@@ -6,7 +6,9 @@ i])`` and the crop size from the step that index belongs to, so a resumed run se
 uninterrupted run would, whatever the number of DataLoader workers.
 
 Convention (one sample, float32 tensors):
-    lq, gt: (T, 1, S, S) degraded and clean luma in [0, 1].
+    lq, gt: (T, 1, S, S) degraded and clean luma in [0, 1]; for a guided network (``RTNConfig.guided``) lq is
+        (T, 2, S, S): the degraded luma and its classical restoration (``oldfilm.restore.classical``, run on
+        the clip with ``GUIDE_MARGIN`` more frames on each side, as it would see them in a film).
     flows_fwd: (T-1, 2, S, S); [t] maps frame t+1 to frame t.   flows_bwd: (T-1, 2, S, S); [t] maps t to t+1.
     (as ``oldfilm.models.rtn.RTN.forward`` takes them; DIS on the degraded luma, as the engine computes them)
 """
@@ -22,7 +24,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset, Sampler
 
-from oldfilm.colorspace import rgb_to_luma
+from oldfilm.colorspace import from_float, rgb_to_luma, to_float
 from oldfilm.degrade.pipeline import degrade_clip
 from oldfilm.degrade.presets import PRESETS as DEGRADE_PRESETS
 from oldfilm.flow import DISFlow
@@ -39,9 +41,16 @@ def crop_size(cfg: DataConfig, seed: int, step: int, multiple: int) -> int:
     return max(multiple, s // multiple * multiple)
 
 
-def sample_clean(corpus: Corpus, cfg: DataConfig, size: int, rng: np.random.Generator) -> np.ndarray:
-    """A clean (T, S, S, 3) uint8 RGB clip: a video window or a photograph in camera motion, augmented."""
-    t = cfg.frames
+GUIDE_MARGIN = 2
+"""Frames added on each side of a guided sample for the classical restorer (its temporal radius), dropped
+after it has run."""
+
+
+def sample_clean(corpus: Corpus, cfg: DataConfig, size: int, rng: np.random.Generator,
+                 frames: int | None = None) -> np.ndarray:
+    """A clean (T, S, S, 3) uint8 RGB clip (T = ``frames``, default ``cfg.frames``): a video window or a
+    photograph in camera motion, augmented."""
+    t = frames or cfg.frames
     use_still = bool(corpus.stills) and (not corpus.videos or rng.random() < cfg.still_prob)
     scale = rng.uniform(*cfg.scale)
     if use_still:
@@ -85,6 +94,15 @@ def degrade_luma(clean: np.ndarray, cfg: DataConfig, rng: np.random.Generator) -
     return lq, gt
 
 
+def classical_guide(lq: np.ndarray) -> np.ndarray:
+    """The classical restoration of a degraded (T, S, S) float luma clip, as the engine computes it on a film
+    (quantised to 8 bits first, like a decoded video) → (T, S, S) float32 in [0, 1]."""
+    from oldfilm.restore.classical import ClassicalRestorer
+
+    frames = [from_float(f, np.uint8) for f in lq]
+    return np.stack([to_float(o).reshape(o.shape[:2]) for o in ClassicalRestorer().run(frames)])
+
+
 def clip_flows(luma: np.ndarray, flow: DISFlow) -> tuple[np.ndarray, np.ndarray]:
     """Flows between neighbouring frames of (T, H, W) luma, as the engine computes them.
 
@@ -111,9 +129,10 @@ class TrainClips(Dataset):
         corpus: the corpus (default: loaded from ``cfg.corpus`` lazily, in each worker).
     """
 
-    def __init__(self, cfg: DataConfig, seed: int, per_step: int, multiple: int, corpus: Corpus | None = None):
+    def __init__(self, cfg: DataConfig, seed: int, per_step: int, multiple: int, corpus: Corpus | None = None,
+                 guided: bool = False):
         self.cfg, self.seed, self.per_step, self.multiple = cfg, seed, per_step, multiple
-        self._corpus = corpus
+        self._corpus, self.guided = corpus, guided
 
     def __len__(self) -> int:
         return 2**62
@@ -127,13 +146,17 @@ class TrainClips(Dataset):
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
         size = crop_size(self.cfg, self.seed, index // self.per_step, self.multiple)
         rng = np.random.default_rng([self.seed, index])
-        clean = sample_clean(self.corpus, self.cfg, size, rng)
+        m = GUIDE_MARGIN if self.guided else 0
+        clean = sample_clean(self.corpus, self.cfg, size, rng, self.cfg.frames + 2 * m)
         lq, gt = degrade_luma(clean, self.cfg, rng)
+        guide = classical_guide(lq)[m: len(lq) - m] if self.guided else None
+        lq, gt = lq[m: len(lq) - m], gt[m: len(gt) - m]
         # a fresh estimator per clip: OpenCV's DIS object carries state between calls, and the flows of a
         # sample must not depend on which samples the worker made before (exact resume)
         fwd, bwd = clip_flows(lq, DISFlow(preset=self.cfg.flow_preset, max_side=0))
+        net_in = lq[:, None] if guide is None else np.stack([lq, guide], axis=1)
         return {
-            "lq": torch.from_numpy(lq[:, None]),
+            "lq": torch.from_numpy(np.ascontiguousarray(net_in)),
             "gt": torch.from_numpy(gt[:, None]),
             "flows_fwd": torch.from_numpy(fwd),
             "flows_bwd": torch.from_numpy(bwd),

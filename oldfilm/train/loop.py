@@ -254,7 +254,7 @@ def _loader(cfg: TrainConfig, start_step: int, rank: int, world: int) -> DataLoa
     lo, hi = cfg.data.crop
     if hi < multiple:
         raise UsageError(f"crop sizes {cfg.data.crop} are smaller than the network's multiple {multiple}")
-    ds = TrainClips(cfg.data, cfg.seed, cfg.batch_size * world, multiple)
+    ds = TrainClips(cfg.data, cfg.seed, cfg.batch_size * world, multiple, guided=cfg.model.guided)
     sampler = StepSampler(cfg.batch_size, start_step, rank, world)
     # spawn, not fork: a forked worker can deadlock on OpenCV's / OpenMP's thread pools of the parent
     extra = {"prefetch_factor": 2, "multiprocessing_context": "spawn"} if cfg.workers else {}

@@ -120,7 +120,8 @@ def test_gradients_reach_both_directions() -> None:
 
 
 def test_presets_are_frozen_and_named() -> None:
-    assert set(PRESETS) == {"fast", "rtn-paper"}
+    assert set(PRESETS) == {"fast", "guided", "rtn-paper"}
+    assert PRESETS["guided"] == RTNConfig(**{**PRESETS["fast"].to_dict(), "name": "guided", "guided": True})
     paper = PRESETS["rtn-paper"]
     assert (paper.hidden, paper.embed, paper.groups, paper.depth, paper.window, paper.shift, paper.heads,
             paper.mlp_ratio, paper.down) == (16, 64, 3, 2, 8, 4, 4, 2.0, 2)
@@ -130,3 +131,23 @@ def test_presets_are_frozen_and_named() -> None:
     with pytest.raises(ValueError, match="bogus"):
         RTNConfig.from_dict({**paper.to_dict(), "bogus": 1})
     assert PRESETS["fast"].multiple == 32 and paper.multiple == 16
+
+
+def test_guided_network_starts_as_its_guide_and_learns_a_residual() -> None:
+    """A guided network takes (frame, classical restoration) and returns one channel; untrained it returns
+    the guide exactly (its last layer starts at zero), yet gradients reach that layer."""
+    from dataclasses import replace
+
+    cfg = replace(TINY, name="tiny-guided", guided=True)
+    assert cfg.input_channels == 2
+    frames, ff, fb = _clip()
+    guide = torch.rand_like(frames)
+    x = torch.cat([frames, guide], dim=2)
+    model = _model(cfg).train()
+    out = model(x, ff, fb)
+    assert out.shape == frames.shape
+    torch.testing.assert_close(out, guide)
+    (out - frames).square().mean().backward()
+    assert model.decoder.conv_last.weight.grad.abs().sum() > 0
+    with pytest.raises(ValueError, match="expects 2 channel"):
+        model(frames, ff, fb)

@@ -91,3 +91,16 @@ def test_presets_load_only_checked_shipped_weights(tmp_path: Path, monkeypatch: 
         W.load_model("fast")
     monkeypatch.setitem(W.SHIPPED_SHA256, "fast.safetensors", W.sha256(path))
     assert W.load_model("fast").cfg == TINY
+
+
+def test_guided_config_travels_with_the_weights(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    cfg = replace(TINY, name="tiny-guided", guided=True)
+    model, path = _saved(tmp_path, cfg)
+    loaded = oldfilm.load_model(path)
+    assert loaded.cfg == cfg and loaded.cfg.input_channels == 2
+    x = torch.rand(1, 2, 2, 32, 32)
+    f = torch.zeros(1, 1, 2, 32, 32)
+    with torch.inference_mode():
+        torch.testing.assert_close(loaded(x, f, f), model(x, f, f))

@@ -64,6 +64,31 @@ def test_identity_network_reproduces_the_input_through_padding_and_tiles() -> No
     assert max(np.abs(o.astype(int) - r).max() for o, r in zip(out, rgb, strict=True)) <= 1  # chroma kept
 
 
+def test_guided_network_starts_from_the_classical_restoration() -> None:
+    """An untrained guided network returns the classical restorer's frames (through padding, chunks and
+    tiles, gray and RGB in), and a trained residual is added to them."""
+    from dataclasses import replace
+
+    from oldfilm.restore.classical import ClassicalRestorer
+
+    rng = np.random.default_rng(4)
+    gray = [np.clip(f * 255 + rng.normal(0, 8, f.shape), 0, 255).astype(np.uint8) for f in _pan(7, 70, 90)]
+    ref = [r.reshape(r.shape[:2]) for r in ClassicalRestorer().run(gray)]
+    torch.manual_seed(0)
+    model = RTN(replace(TINY, guided=True)).eval()
+    for tile in (None, 32):
+        out = list(_engine(model, chunk=3, lookahead=1, tile=tile, overlap=16, tone_radius=-1).run(gray))
+        assert all(np.array_equal(o, r) for o, r in zip(out, ref, strict=True))
+    rgb = [np.dstack([g] * 3) for g in gray]
+    out = list(_engine(model, chunk=3, tone_radius=-1).run(rgb))
+    ref_rgb = list(ClassicalRestorer().run(rgb))
+    assert max(np.abs(o.astype(int) - r).max() for o, r in zip(out, ref_rgb, strict=True)) <= 1
+    torch.nn.init.constant_(model.decoder.conv_last.bias, 10 / 255)  # a trained residual: +10 grey levels
+    out = list(_engine(model, chunk=3, tone_radius=-1).run(gray))
+    diff = np.stack(out).astype(int) - np.stack(ref)
+    assert np.all((diff == 10) | (np.stack(ref) > 245))
+
+
 def test_streaming_matches_the_whole_clip() -> None:
     """Chunks of 3 with the forward state carried == the whole clip in one window (look-ahead to the end)."""
     frames = _pan(9, 64, 64)

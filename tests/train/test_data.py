@@ -81,3 +81,15 @@ def test_step_sampler_partitions_steps_between_ranks() -> None:
     r0 = list(islice(iter(StepSampler(2, start_step=3, rank=0, world=2)), 4))
     r1 = list(islice(iter(StepSampler(2, start_step=3, rank=1, world=2)), 4))
     assert r0 == [12, 13, 16, 17] and r1 == [14, 15, 18, 19]
+
+
+def test_guided_samples_carry_the_classical_restoration(tiny: TrainConfig) -> None:
+    ds = TrainClips(tiny.data, seed=0, per_step=2, multiple=tiny.model.multiple, guided=True)
+    s = ds[0]
+    t, size = tiny.data.frames, crop_size(tiny.data, 0, 0, tiny.model.multiple)
+    assert s["lq"].shape == (t, 2, size, size) and s["gt"].shape == (t, 1, size, size)
+    assert 0.0 <= s["lq"].min() and s["lq"].max() <= 1.0
+    # the guide is a restoration: different from the degraded frames, closer to the clean ones
+    lq, guide, gt = s["lq"][:, 0], s["lq"][:, 1], s["gt"][:, 0]
+    assert (guide - lq).abs().mean() > 1e-3
+    assert (guide - gt).square().mean() < (lq - gt).square().mean()
