@@ -71,7 +71,9 @@ class RTNEngine:
         max_pixels: frames × pixels buffered at most; ``chunk`` and ``lookahead`` shrink for huge frames.
         chroma_sigma: Gaussian sigma (pixels) smoothing the kept chroma of colour films (0: none).
         tone_radius: keep the film's exposure (``anchor_tone``): each restored frame's mean luma is set to
-            the input's mean averaged over ±``tone_radius`` frames of its shot. -1: off.
+            the input's mean averaged over ±``tone_radius`` frames of its shot. -1: off. None: 4, or off for
+            a guided network (its base, the classical restoration, already keeps the exposure, deflickered;
+            anchoring it again undid the network's corrections: −0.3 to −0.5 dB on a city check clip).
         tone_sigma: and its smooth shading (Gaussian sigma, pixels) is the input's (0: mean only).
     """
 
@@ -89,7 +91,7 @@ class RTNEngine:
         threads: int | None = None,
         max_pixels: float = 48e6,
         chroma_sigma: float = 1.0,
-        tone_radius: int = 4,
+        tone_radius: int | None = None,
         tone_sigma: float = 16.0,
     ) -> None:
         if chunk < 1 or lookahead < 0:
@@ -102,6 +104,8 @@ class RTNEngine:
         self.flow_side = flow_side if flow_side is not None else 640 // max(1, model.cfg.scale // 2)
         self.scenes = scenes
         self.threads, self.max_pixels, self.chroma_sigma = threads, max_pixels, chroma_sigma
+        if tone_radius is None:
+            tone_radius = -1 if model.cfg.guided else 4
         self.tone_radius, self.tone_sigma = tone_radius, tone_sigma
         if self.device.type == "cuda":
             self.model = self.model.to(memory_format=torch.channels_last)
