@@ -20,20 +20,34 @@ log = logging.getLogger("oldfilm")
 METHODS = ("classical", "rtn")
 
 
+SHIPPED_ORDER = ("guided", "fast")
+"""RTN presets in order of preference (measured on ``oldfilm bench``) when their weights ship."""
+
+
+def best_preset() -> str | None:
+    """The best RTN preset whose weights ship in this install (``SHIPPED_ORDER``), or None."""
+    from oldfilm.models.weights import shipped_path
+
+    return next((p for p in SHIPPED_ORDER if shipped_path(p).is_file()), None)
+
+
 def best_method() -> str:
-    """The best method this install can run: "rtn" once weights for its default preset ship, else "classical"."""
-    from importlib.resources import files
-
-    return "rtn" if (files("oldfilm.weights") / "fast.safetensors").is_file() else "classical"
+    """The best method this install can run: "rtn" once weights for an RTN preset ship, else "classical"."""
+    return "rtn" if best_preset() else "classical"
 
 
-def restore_stream(frames: Iterable[np.ndarray], method: str = "classical", *, preset: str = "fast",
+def _preset(preset: str) -> str:
+    """"auto" → the best shipped preset ("fast" when none ships: its missing weights are then reported)."""
+    return (best_preset() or "fast") if preset == "auto" else preset
+
+
+def restore_stream(frames: Iterable[np.ndarray], method: str = "classical", *, preset: str = "auto",
                    weights: str | Path | None = None, device: str = "auto", **options: Any) -> Iterator[np.ndarray]:
     """Restore a stream of (H, W, C) frames; yields one restored frame per input, in order.
 
     Args:
         method: "classical" (scratches, deflicker, motion-compensated median, denoise) or "rtn" (the learned network).
-        preset: the RTN preset ("fast", "guided" or "rtn-paper").
+        preset: the RTN preset ("guided", "fast" or "rtn-paper"; "auto": the best one shipped).
         weights: a .safetensors file for RTN; None uses the weights shipped in the package.
         device: "auto", "cpu" or "cuda" (RTN only).
         options: fields of ``ClassicalConfig`` (classical) or ``RTNEngine`` keyword arguments (rtn).
@@ -49,11 +63,11 @@ def restore_stream(frames: Iterable[np.ndarray], method: str = "classical", *, p
     if method == "rtn":
         from oldfilm.restore.engine import build_engine
 
-        return build_engine(preset=preset, weights=weights, device=device, **options).run(frames)
+        return build_engine(preset=_preset(preset), weights=weights, device=device, **options).run(frames)
     raise UsageError(f"unknown method {method!r}; choose from {', '.join(METHODS)}")
 
 
-def restore(src: str | Path, dst: str | Path, *, method: str = "classical", preset: str = "fast",
+def restore(src: str | Path, dst: str | Path, *, method: str = "classical", preset: str = "auto",
             weights: str | Path | None = None, device: str = "auto", start: int = 0, end: int | None = None,
             codec: str = "auto", crf: int = 17, overwrite: bool = False,
             progress: Callable[[int, int | None], None] | None = None,

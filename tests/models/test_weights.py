@@ -104,3 +104,14 @@ def test_guided_config_travels_with_the_weights(tmp_path: Path) -> None:
     f = torch.zeros(1, 1, 2, 32, 32)
     with torch.inference_mode():
         torch.testing.assert_close(loaded(x, f, f), model(x, f, f))
+
+
+def test_best_method_follows_the_shipped_weights(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from oldfilm.restore.api import best_method, best_preset
+
+    monkeypatch.setattr(W, "WEIGHTS_DIR", tmp_path)
+    assert (best_method(), best_preset()) == ("classical", None)
+    _saved(tmp_path, name="fast.safetensors")
+    assert (best_method(), best_preset()) == ("rtn", "fast")
+    _saved(tmp_path, name="guided.safetensors")
+    assert (best_method(), best_preset()) == ("rtn", "guided")  # preferred when both ship
