@@ -60,6 +60,11 @@ class LossConfig:
     """Weight of the Charbonnier reconstruction loss."""
     charbonnier_eps: float = 1e-3
     """Charbonnier epsilon (0 gives L1)."""
+    tone_invariant: bool = False
+    """Reconstruction and perceptual terms compare output and target after matching each frame's mean: the
+    network is not taught an exposure (the degradation's tone change cannot be told from a clip), only
+    defects and detail; the temporal term still ties frame-to-frame changes. Run the result with the
+    engine's tone anchor on."""
     temporal: float = 0.5
     """Weight of the temporal-consistency loss (frame-to-frame change of the output vs. of the target)."""
     perceptual: float = 0.0

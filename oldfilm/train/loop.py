@@ -213,11 +213,12 @@ def _step(cfg: TrainConfig, tr: Trainer, net: torch.nn.Module, vgg: losses.VGG19
         out = net(batch["lq"], batch["flows_fwd"], batch["flows_bwd"])
     out = out.float()
     gt = batch["gt"]
-    terms = {"pixel": losses.charbonnier(out, gt, lc.charbonnier_eps)}
+    fit = losses.match_means(out, gt) if lc.tone_invariant else out
+    terms = {"pixel": losses.charbonnier(fit, gt, lc.charbonnier_eps)}
     if lc.temporal:
         terms["temporal"] = losses.temporal_consistency(out, gt, batch["flows_fwd"], lc.charbonnier_eps)
     if vgg is not None:
-        terms["perceptual"] = losses.perceptual(vgg, out, gt)
+        terms["perceptual"] = losses.perceptual(vgg, fit, gt)
     adv_on = tr.disc is not None and tr.step >= lc.adversarial_start
     if adv_on:
         tr.disc.requires_grad_(False)  # type: ignore[union-attr]

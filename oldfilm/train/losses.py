@@ -24,6 +24,12 @@ def charbonnier(pred: Tensor, target: Tensor, eps: float = 1e-3) -> Tensor:
     return torch.sqrt((pred - target) ** 2 + eps * eps).mean()
 
 
+def match_means(pred: Tensor, target: Tensor) -> Tensor:
+    """``pred`` (N, T, C, H, W) shifted so each frame's mean equals ``target``'s: a loss on the result is blind
+    to exposure, which a clip cannot tell (``LossConfig.tone_invariant``)."""
+    return pred - (pred - target).mean(dim=(-3, -2, -1), keepdim=True)
+
+
 def temporal_consistency(pred: Tensor, target: Tensor, flows_fwd: Tensor, eps: float = 1e-3) -> Tensor:
     """Charbonnier distance between the output's and the target's frame-to-frame change, both measured
     after warping frame t onto frame t+1 by the same flow (so flow errors largely cancel; what is left is

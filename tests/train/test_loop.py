@@ -113,6 +113,10 @@ def test_losses() -> None:
     assert losses.temporal_consistency(x, x, zero) == pytest.approx(1e-3)
     flicker = x + torch.tensor([0.0, 0.1, 0.0]).view(1, 3, 1, 1, 1)
     assert losses.temporal_consistency(flicker, x, zero) > 0.05
+    # tone-invariant fit: blind to each frame's exposure, not to detail
+    darker = x - torch.tensor([0.05, 0.1, 0.02]).view(1, 3, 1, 1, 1)
+    torch.testing.assert_close(losses.match_means(darker, x), x)
+    assert losses.charbonnier(losses.match_means(darker.flip(-1), x), x, 0.0) > 0.1
 
 
 def test_vgg_weights_must_be_safetensors(tmp_path: Path) -> None:
