@@ -71,10 +71,11 @@ class RTNEngine:
         max_pixels: frames × pixels buffered at most; ``chunk`` and ``lookahead`` shrink for huge frames.
         chroma_sigma: Gaussian sigma (pixels) smoothing the kept chroma of colour films (0: none).
         tone_radius: keep the film's exposure (``anchor_tone``): each restored frame's mean luma is set to
-            the input's mean averaged over ±``tone_radius`` frames of its shot. -1: off. None: 4, or off for
-            a guided network (its base, the classical restoration, already keeps the exposure, deflickered;
-            anchoring it again undid the network's corrections: −0.3 to −0.5 dB on a city check clip).
-        tone_sigma: and its smooth shading (Gaussian sigma, pixels) is the input's (0: mean only).
+            the input's mean (a guided network's: its guide's) averaged over ±``tone_radius`` frames of its
+            shot. -1: off. None: 4.
+        tone_sigma: and its smooth shading (Gaussian sigma, pixels) is the input's (0: mean only). None: 16,
+            or 0 for a guided network (its base already has the shading; guided networks are trained with a
+            tone-invariant loss, ``LossConfig.tone_invariant``, and only their mean needs the anchor).
     """
 
     def __init__(
@@ -92,7 +93,7 @@ class RTNEngine:
         max_pixels: float = 48e6,
         chroma_sigma: float = 1.0,
         tone_radius: int | None = None,
-        tone_sigma: float = 16.0,
+        tone_sigma: float | None = None,
     ) -> None:
         if chunk < 1 or lookahead < 0:
             raise UsageError(f"chunk must be ≥ 1 and lookahead ≥ 0, got {chunk} and {lookahead}")
@@ -105,7 +106,9 @@ class RTNEngine:
         self.scenes = scenes
         self.threads, self.max_pixels, self.chroma_sigma = threads, max_pixels, chroma_sigma
         if tone_radius is None:
-            tone_radius = -1 if model.cfg.guided else 4
+            tone_radius = 4
+        if tone_sigma is None:
+            tone_sigma = 0.0 if model.cfg.guided else 16.0
         self.tone_radius, self.tone_sigma = tone_radius, tone_sigma
         if self.device.type == "cuda":
             self.model = self.model.to(memory_format=torch.channels_last)

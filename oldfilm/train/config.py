@@ -213,6 +213,14 @@ TRAIN_PRESETS: dict[str, TrainConfig] = {
         steps=4500, batch_size=4, lr=4e-4, warmup=50, ema=0.995, workers=1, threads=2, log_every=5,
         val_every=500, checkpoint_minutes=5.0,
     ),
+    # the same with a tone-invariant loss (session 3's 1,500-step experiment); run its weights with the
+    # engine's mean anchor: RTNEngine(model, tone_radius=4, tone_sigma=0)
+    "guided-cpu-ti": TrainConfig(
+        name="guided-ti", model=MODEL_PRESETS["guided"],
+        data=DataConfig(crop=(96, 128), degrade_extra=("light", "medium", "heavy"), weave=False),
+        loss=LossConfig(tone_invariant=True), steps=1500, batch_size=4, lr=4e-4, warmup=50, ema=0.995,
+        workers=1, threads=2, log_every=5, val_every=0, checkpoint_minutes=5.0,
+    ),
     # the recipe at scale, for a GPU
     "fast-gpu": TrainConfig(name="fast-gpu", data=DataConfig(degrade_extra=("light",)), steps=100_000,
                             batch_size=16, workers=8, val_every=2000),

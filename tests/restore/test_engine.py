@@ -66,7 +66,8 @@ def test_identity_network_reproduces_the_input_through_padding_and_tiles() -> No
 
 def test_guided_network_starts_from_the_classical_restoration() -> None:
     """An untrained guided network returns the classical restorer's frames (through padding, chunks and
-    tiles, gray and RGB in; no tone anchor by default), and a trained residual is added to them."""
+    tiles, gray and RGB in), a trained residual is added to them, and by default only their mean is anchored
+    (to the guide's, averaged over ±4 frames)."""
     from dataclasses import replace
 
     from oldfilm.restore.classical import ClassicalRestorer
@@ -77,16 +78,20 @@ def test_guided_network_starts_from_the_classical_restoration() -> None:
     torch.manual_seed(0)
     model = RTN(replace(TINY, guided=True)).eval()
     for tile in (None, 32):
-        out = list(_engine(model, chunk=3, lookahead=1, tile=tile, overlap=16).run(gray))
+        out = list(_engine(model, chunk=3, lookahead=1, tile=tile, overlap=16, tone_radius=-1).run(gray))
         assert all(np.array_equal(o, r) for o, r in zip(out, ref, strict=True))
     rgb = [np.dstack([g] * 3) for g in gray]
-    out = list(_engine(model, chunk=3).run(rgb))
+    out = list(_engine(model, chunk=3, tone_radius=-1).run(rgb))
     ref_rgb = list(ClassicalRestorer().run(rgb))
     assert max(np.abs(o.astype(int) - r).max() for o, r in zip(out, ref_rgb, strict=True)) <= 1
     torch.nn.init.constant_(model.decoder.conv_last.bias, 10 / 255)  # a trained residual: +10 grey levels
-    out = list(_engine(model, chunk=3).run(gray))
+    out = list(_engine(model, chunk=3, tone_radius=-1).run(gray))
     diff = np.stack(out).astype(int) - np.stack(ref)
     assert np.all((diff == 10) | (np.stack(ref) > 245))
+    anchored = np.stack(list(_engine(model, chunk=3).run(gray))).astype(float)  # default: mean anchor only
+    means = np.stack(ref).astype(float).mean((1, 2))
+    target = [means[max(0, i - 4): i + 5].mean() for i in range(len(means))]
+    np.testing.assert_allclose(anchored.mean((1, 2)), target, atol=0.6)  # the +10 offset is gone
 
 
 def test_streaming_matches_the_whole_clip() -> None:
