@@ -185,6 +185,13 @@ def load_config(path_or_name: str | Path) -> TrainConfig:
 _TINY_MODEL = RTNConfig(name="tiny", scale=2, hidden=8, embed=8, groups=1, depth=2, window=4, shift=2, heads=2,
                         tail=1, shuffle_channels=4)
 
+_GUIDED_CPU = TrainConfig(
+    name="guided-cpu", model=MODEL_PRESETS["guided"],
+    data=DataConfig(crop=(96, 128), degrade_extra=("light", "medium", "heavy"), weave=False),
+    steps=4500, batch_size=4, lr=4e-4, warmup=50, ema=0.995, workers=1, threads=2, log_every=5,
+    val_every=500, checkpoint_minutes=5.0,
+)
+
 TRAIN_PRESETS: dict[str, TrainConfig] = {
     # what the tests run: a tiny network on 32-pixel crops for a few steps
     "tiny": TrainConfig(
@@ -207,20 +214,11 @@ TRAIN_PRESETS: dict[str, TrainConfig] = {
     ),
     # a guided network (RTNConfig.guided: the classical restoration is its second input and its starting
     # point) from scratch on the 2-core CPU, with the fine-tune's data mix
-    "guided-cpu": TrainConfig(
-        name="guided-cpu", model=MODEL_PRESETS["guided"],
-        data=DataConfig(crop=(96, 128), degrade_extra=("light", "medium", "heavy"), weave=False),
-        steps=4500, batch_size=4, lr=4e-4, warmup=50, ema=0.995, workers=1, threads=2, log_every=5,
-        val_every=500, checkpoint_minutes=5.0,
-    ),
-    # the same with a tone-invariant loss (session 3's 1,500-step experiment); run its weights with the
-    # engine's mean anchor: RTNEngine(model, tone_radius=4, tone_sigma=0)
-    "guided-cpu-ti": TrainConfig(
-        name="guided-ti", model=MODEL_PRESETS["guided"],
-        data=DataConfig(crop=(96, 128), degrade_extra=("light", "medium", "heavy"), weave=False),
-        loss=LossConfig(tone_invariant=True), steps=1500, batch_size=4, lr=4e-4, warmup=50, ema=0.995,
-        workers=1, threads=2, log_every=5, val_every=0, checkpoint_minutes=5.0,
-    ),
+    "guided-cpu": _GUIDED_CPU,
+    # the same with a tone-invariant loss (session 3's 1,500-step experiment; the engine anchors a guided
+    # network's mean by default, which such weights need)
+    "guided-cpu-ti": replace(_GUIDED_CPU, name="guided-ti", loss=LossConfig(tone_invariant=True), steps=1500,
+                             val_every=0),
     # the recipe at scale, for a GPU
     "fast-gpu": TrainConfig(name="fast-gpu", data=DataConfig(degrade_extra=("light",)), steps=100_000,
                             batch_size=16, workers=8, val_every=2000),

@@ -33,14 +33,8 @@ def build_val_set(frames: int, size: tuple[int, int], presets: tuple[str, ...], 
     from oldfilm.io.sources import packaged_clip
     from oldfilm.io.video import open_video
 
-    clip = []
     with open_video(packaged_clip(VAL_CLIP)) as reader:
-        for i, img in enumerate(reader):
-            if i < start:
-                continue
-            clip.append(_centre(img, size))
-            if len(clip) == frames:
-                break
+        clip = [_centre(img, size) for img, _ in reader.frames_with_pts(start, start + frames)]
     rgb = np.stack(clip)
     clean = from_float(np.stack([rgb_to_luma(f) for f in rgb]), np.uint8)
     out = []
