@@ -86,6 +86,7 @@ class Result:
     flicker: float | None = None
     niqe: float | None = None
     brisque: float | None = None
+    psnr_tone: float | None = None
     sec_per_frame: float = 0.0
     peak_mib: float | None = None
     note: str = ""
@@ -94,7 +95,7 @@ class Result:
     def add(self, scores: ClipScores, seconds: float, peak_mib: float | None) -> None:
         """Fold one window's scores into the running frame-weighted means."""
         n = scores.frames
-        for key in ("psnr", "ssim", "ewarp", "flicker", "niqe", "brisque"):
+        for key in ("psnr", "ssim", "ewarp", "flicker", "niqe", "brisque", "psnr_tone"):
             value = getattr(scores, key)
             if value is None:
                 continue

@@ -16,7 +16,7 @@ import numpy as np
 from oldfilm.colorspace import rgb_to_luma
 from oldfilm.errors import InputError
 from oldfilm.flow import FlowEstimator
-from oldfilm.metrics.fullref import psnr, ssim
+from oldfilm.metrics.fullref import psnr, ssim, tone_aligned_psnr, tone_moments
 from oldfilm.metrics.noref import brisque, niqe
 from oldfilm.metrics.temporal import WarpingError, flicker_from_means, paired_frames
 
@@ -33,6 +33,8 @@ class ClipScores:
         flicker: flicker index, [0, 1] luma scale (lower is better); relative to the reference when given.
         niqe: mean NIQE over the sampled frames (lower is better).
         brisque: mean BRISQUE over the sampled frames (lower is better).
+        psnr_tone: mean per-frame PSNR after the best single gain and offset for the whole clip
+            (``tone_aligned_psnr``: a wrong global exposure forgiven, everything else counted).
     """
 
     frames: int
@@ -42,6 +44,7 @@ class ClipScores:
     flicker: float | None
     niqe: float | None
     brisque: float | None
+    psnr_tone: float | None = None
 
     def as_dict(self) -> dict[str, float | int | None]:
         """Plain dict (for JSON/CSV)."""
@@ -68,13 +71,14 @@ def evaluate_clip(
         raise InputError(f"noref_every must be 0 or more, got {noref_every}.")
     has_ref = ref_frames is not None
     warp = WarpingError(estimator)
-    p, s, w, n, b, means, ref_means = [], [], [], [], [], [], []
+    p, s, w, n, b, means, ref_means, tone = [], [], [], [], [], [], [], []
     count = 0
     for i, (out, ref) in enumerate(paired_frames(frames, ref_frames)):
         count += 1
         if has_ref:
             p.append(psnr(out, ref, space))
             s.append(ssim(out, ref, space))
+            tone.append(tone_moments(out, ref, space))
         err = warp.add(out, ref)
         if err is not None:
             w.append(err)
@@ -103,6 +107,7 @@ def evaluate_clip(
         flicker=flick,
         niqe=_mean(n),
         brisque=_mean(b),
+        psnr_tone=tone_aligned_psnr(np.stack(tone)) if tone else None,
     )
 
 

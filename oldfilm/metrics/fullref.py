@@ -48,6 +48,35 @@ def psnr(a: np.ndarray, b: np.ndarray, space: str = "auto") -> float:
     return math.inf if mse == 0.0 else 10.0 * math.log10(1.0 / mse)
 
 
+def tone_moments(a: np.ndarray, b: np.ndarray, space: str = "auto") -> np.ndarray:
+    """(6,) float64 sums ``Σx, Σy, Σxy, Σx², Σy², n`` of one frame pair (x restored, y reference): all that
+    ``tone_aligned_psnr`` needs of it, so a clip is scored in one streaming pass."""
+    x, y = prepare_pair(a, b, space)
+    return np.array([x.sum(), y.sum(), (x * y).sum(), (x * x).sum(), (y * y).sum(), x.size], np.float64)
+
+
+def tone_aligned_psnr(moments: np.ndarray) -> float:
+    """Mean per-frame PSNR (dB) after the single gain and offset, fitted by least squares over the whole clip,
+    that maps the restored clip onto the reference; ``moments`` is (T, 6) from ``tone_moments``.
+
+    A clip's exposure, fading and contrast are often unknowable from its frames (the degradation model draws
+    them at random per video); this score forgives one global tone error and keeps everything else — noise,
+    blur, dirt, flicker, local contrast — so it shows how well a method restores rather than how well it
+    guesses the exposure.
+    """
+    m = np.asarray(moments, np.float64).reshape(-1, 6)
+    sx, sy, sxy, sxx, _, n = m.sum(0)
+    den = n * sxx - sx * sx
+    g = (n * sxy - sx * sy) / den if den > 1e-12 * n * n else 0.0
+    o = (sy - g * sx) / n
+    fx, fy, fxy, fxx, fyy, fn = m.T
+    mse = (fyy - 2 * g * fxy - 2 * o * fy + g * g * fxx + 2 * g * o * fx + o * o * fn) / fn
+    mse = np.maximum(mse, 0.0)
+    if np.any(mse <= 1e-20):
+        return math.inf
+    return float(np.mean(10.0 * np.log10(1.0 / mse)))
+
+
 def _ssim_channel(x: np.ndarray, y: np.ndarray, gaussian: bool) -> float:
     """Mean SSIM of two (H, W) float64 planes, scikit-image's algorithm (border of half a window cropped)."""
     if gaussian:  # Wang et al. 2004: 11×11 Gaussian, σ = 1.5, population covariance

@@ -219,6 +219,11 @@ TRAIN_PRESETS: dict[str, TrainConfig] = {
     # network's mean by default, which such weights need)
     "guided-cpu-ti": replace(_GUIDED_CPU, name="guided-ti", loss=LossConfig(tone_invariant=True), steps=1500,
                              val_every=0),
+    # fine-tuning of guided-cpu-ti (--init its weights) with light damage drawn twice as often: that network
+    # changed nearly clean footage it should have left alone (session 4)
+    "guided-cpu-ft": replace(_GUIDED_CPU, name="guided-ft", loss=LossConfig(tone_invariant=True), steps=4000, lr=2e-4,
+                             data=replace(_GUIDED_CPU.data, degrade_extra=("light", "light", "medium", "heavy")),
+                             val_every=1000),
     # the recipe at scale, for a GPU
     "fast-gpu": TrainConfig(name="fast-gpu", data=DataConfig(degrade_extra=("light",)), steps=100_000,
                             batch_size=16, workers=8, val_every=2000),

@@ -56,3 +56,19 @@ def test_paths_and_cli(clip, tmp_path, capsys) -> None:
     printed = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert printed["psnr"] == pytest.approx(scores.psnr)
     assert main(["metrics", str(tmp_path / "missing")]) == 2
+
+
+def test_tone_aligned_psnr_forgives_one_global_exposure_error_only() -> None:
+    from oldfilm.metrics.fullref import tone_aligned_psnr, tone_moments
+
+    rng = np.random.default_rng(3)
+    clean = [rng.random((24, 32)).astype(np.float32) * 0.6 + 0.2 for _ in range(5)]
+    darker = [0.8 * c + 0.05 for c in clean]  # one exposure error for the whole clip
+    scores = evaluate_clip(darker, clean, noref_every=0)
+    assert scores.psnr < 25 and scores.psnr_tone > 80
+    # a different exposure per frame (flicker) is not forgiven, nor is noise
+    flicker = [c * (1.0 + 0.1 * (-1) ** i) for i, c in enumerate(clean)]
+    assert tone_aligned_psnr(np.stack([tone_moments(f, c) for f, c in zip(flicker, clean, strict=True)])) < 35
+    noisy = [0.8 * c + 0.05 + rng.normal(0, 0.02, c.shape).astype(np.float32) for c in clean]
+    got = evaluate_clip(noisy, clean, noref_every=0).psnr_tone
+    assert got == pytest.approx(-20 * np.log10(0.02 / 0.8), abs=0.3)  # the noise, scaled back by the gain 1/0.8
