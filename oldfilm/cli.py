@@ -224,11 +224,14 @@ def train(
                                                    "(fine-tuning).")] = None,
     export: Annotated[Path | None, typer.Option(help="Only write the run's EMA weights to this "
                                                      ".safetensors file.")] = None,
+    minutes: Annotated[float | None, typer.Option(help="Stop (with a checkpoint) after this many minutes; "
+                                                       "run again to resume.")] = None,
 ) -> None:
     """Train the RTN network (or resume a run); for several processes use torchrun -m oldfilm.train."""
     from oldfilm.train.api import run_training
 
-    _say(f"wrote {run_training(config, run_dir, steps=steps, init=init, export=export)}")
+    out = run_training(config, run_dir, steps=steps, init=init, export=export, minutes=minutes)
+    _say(f"wrote {out}")
 
 
 def _on_sigterm(signum: int, frame: Any) -> None:

@@ -3,6 +3,7 @@ resume or export.
 
     python -m oldfilm.train --build-corpus                                       # decode the training sources
     python -m oldfilm.train --config fast-cpu --run-dir runs/fast-cpu            # train (resumes if interrupted)
+    python -m oldfilm.train --config fast-gpu --run-dir runs/gpu --minutes 9     # a 9-minute slice, then resume
     torchrun --nproc_per_node=2 -m oldfilm.train --config tiny --run-dir runs/t  # DDP (gloo on CPU)
     python -m oldfilm.train --run-dir runs/fast-cpu --export oldfilm/weights/fast.safetensors
 """
@@ -23,6 +24,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--run-dir", default=None, help="run folder (config, checkpoint, logs)")
     p.add_argument("--steps", type=int, default=None, help="override the total number of steps")
     p.add_argument("--stop-at", type=int, default=None, help="stop (with a checkpoint) at this step")
+    p.add_argument("--minutes", type=float, default=None,
+                   help="stop (with a checkpoint) after this many minutes of wall time; run again to resume")
     p.add_argument("--init", default=None, help="start a new run from these .safetensors weights (fine-tune)")
     p.add_argument("--export", default=None, help="write the run's EMA weights to this .safetensors file")
     p.add_argument("--build-corpus", action="store_true", help="only decode the training sources into the cache")
@@ -38,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.run_dir is None:
         p.error("--run-dir is required")
     run_training(args.config, args.run_dir, steps=args.steps, stop_at=args.stop_at, init=args.init,
-                 export=args.export)
+                 export=args.export, minutes=args.minutes)
     return 0
 
 

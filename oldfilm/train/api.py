@@ -8,13 +8,16 @@ from oldfilm.train.config import load_config, with_overrides
 
 
 def run_training(config: str | Path, run_dir: str | Path, *, steps: int | None = None, stop_at: int | None = None,
-                 init: str | Path | None = None, export: str | Path | None = None) -> Path:
+                 init: str | Path | None = None, export: str | Path | None = None,
+                 minutes: float | None = None) -> Path:
     """Train (resuming from ``run_dir`` when it holds a checkpoint) with ``config`` (a ``TRAIN_PRESETS``
     name or a JSON file); ``init``: a .safetensors file a new run starts from (fine-tuning); with ``export``,
-    only write the run's EMA weights there. Returns the run folder or the exported file."""
+    only write the run's EMA weights there; ``minutes``: stop (with a checkpoint) after this much wall time.
+    Returns the run folder or the exported file."""
     from oldfilm.train.loop import export_weights, train
 
     if export is not None:
         return export_weights(run_dir, export)
-    train(with_overrides(load_config(config), steps=steps, init=str(init) if init else None), run_dir, stop_at=stop_at)
+    cfg = with_overrides(load_config(config), steps=steps, init=str(init) if init else None)
+    train(cfg, run_dir, stop_at=stop_at, minutes=minutes)
     return Path(run_dir)

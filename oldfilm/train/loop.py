@@ -148,10 +148,13 @@ def _device(cfg: TrainConfig, rank: int) -> torch.device:
     return torch.device(cfg.device)
 
 
-def train(cfg: TrainConfig, run_dir: str | Path, stop_at: int | None = None) -> list[float]:
+def train(cfg: TrainConfig, run_dir: str | Path, stop_at: int | None = None,
+          minutes: float | None = None) -> list[float]:
     """Train (or resume: a ``checkpoint.pt`` in ``run_dir`` is picked up, with the ``config.json`` beside
-    it taking precedence over ``cfg``) until ``cfg.steps`` or ``stop_at``; returns the loss of each step
-    run here (rank 0's)."""
+    it taking precedence over ``cfg``) until ``cfg.steps`` or ``stop_at``, or until ``minutes`` of wall time
+    have passed (then it checkpoints and returns: a time-boxed slice of a longer run, as on a lent GPU whose
+    commands are cut off after 10 minutes); returns the loss of each step run here (rank 0's)."""
+    started = time.monotonic()
     run_dir = Path(run_dir)
     rank, world = _dist()
     device = _device(cfg, rank)
@@ -196,12 +199,26 @@ def train(cfg: TrainConfig, run_dir: str | Path, stop_at: int | None = None) -> 
             t_log = now
         if val is not None and (tr.step % cfg.val_every == 0 or tr.step == cfg.steps):
             val(tr.ema, tr.step)
-        if rank == 0 and (time.monotonic() - last_ckpt > 60 * cfg.checkpoint_minutes or tr.step == end):
+        out_of_time = minutes is not None and _agreed(time.monotonic() - started > 60 * minutes, world, device)
+        if rank == 0 and (time.monotonic() - last_ckpt > 60 * cfg.checkpoint_minutes or tr.step == end
+                          or out_of_time):
             save_checkpoint(tr, ckpt)
             last_ckpt = time.monotonic()
+        if out_of_time:
+            log.info("time budget of %.1f min spent at step %d; checkpointed", minutes, tr.step)
+            break
     if world > 1:
         dist.barrier()
     return history
+
+
+def _agreed(flag: bool, world: int, device: torch.device) -> bool:
+    """``flag`` as rank 0 sees it, on every rank (so all processes stop at the same step)."""
+    if world == 1:
+        return flag
+    t = torch.tensor([float(flag)], device=device)
+    dist.broadcast(t, 0)
+    return bool(t.item())
 
 
 def _step(cfg: TrainConfig, tr: Trainer, net: torch.nn.Module, vgg: losses.VGG19Features | None,

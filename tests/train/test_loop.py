@@ -61,6 +61,16 @@ def test_resume_reproduces_the_uninterrupted_run(tiny: TrainConfig, tmp_path: Pa
         assert torch.equal(a["ema"][k], b["ema"][k])
 
 
+def test_a_time_budget_stops_with_a_checkpoint_that_resumes_exactly(tiny: TrainConfig, tmp_path: Path) -> None:
+    cfg = replace(tiny, steps=5)
+    straight = train(cfg, tmp_path / "a")
+    first = train(cfg, tmp_path / "b", minutes=0.0)  # spent at once: one step, then a checkpoint
+    assert len(first) == 1
+    assert torch.load(tmp_path / "b" / "checkpoint.pt", weights_only=True)["step"] == 1
+    rest = train(cfg, tmp_path / "b")
+    assert first + rest == straight
+
+
 def test_adversarial_stage_runs(tiny: TrainConfig, tmp_path: Path) -> None:
     cfg = replace(tiny, steps=3, loss=replace(tiny.loss, adversarial=0.01, adversarial_start=1, disc_channels=4,
                                               disc_depth=2))
@@ -78,6 +88,10 @@ def test_ddp_with_two_gloo_processes(tiny: TrainConfig, tmp_path: Path) -> None:
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
     cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", f"--master_port={port}",
            "-m", "oldfilm.train", "--config", str(tmp_path / "cfg.json"), "--run-dir", str(tmp_path / "run")]
+    # a spent time budget stops both ranks after the same step (else one would hang in the next all-reduce)
+    proc = subprocess.run([*cmd, "--minutes", "0"], capture_output=True, text=True, env=env, timeout=120, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=True)["step"] == 1
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=True)["step"] == 2
