@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint bench clean
+.PHONY: setup demo test lint bench device-bundle clean
 
 setup: $(STAMP)
 
@@ -25,6 +25,10 @@ lint: setup
 
 bench: setup
 	$(BIN)/oldfilm bench --quick
+
+# what a lent GPU machine needs to train (it reaches no registry): see scripts/device_train.sh
+device-bundle: setup
+	PY=$(BIN)/python scripts/device_bundle.sh $(RUN)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

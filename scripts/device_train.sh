@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# On the lent GPU machine (see scripts/device_bundle.sh): one time-boxed slice of a training run.
+# Usage: bash scripts/device_train.sh CONFIG NAME MINUTES [NPROC]
+#   CONFIG: a training preset (fast-gpu, ...) or JSON file; NAME: the run under .device/runs/ (resumed when it
+#   holds a checkpoint); MINUTES: wall-time budget of the training itself (keep it ≤ 8 of a 10-minute command).
+# Writes to $OUT: checkpoint.pt, config.json, log.csv, val.csv, curve.png and NAME-ema.safetensors.
+# Back here: copy $OUT's files into .device/runs/NAME/ (or the run folder you keep) for the next slice.
+set -euo pipefail
+CONFIG=$1 NAME=$2 MINUTES=$3 NPROC=${4:-1}
+PY=${PY:-python3}
+if ! "$PY" -c 'import av' 2>/dev/null; then
+    "$PY" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --target /tmp/site .device/whl/*.whl
+    export PYTHONPATH=/tmp/site:${PYTHONPATH:-}
+fi
+export PYTHONPATH=$PWD:${PYTHONPATH:-} OLDFILM_CACHE=$PWD/.device/cache PYTHONUNBUFFERED=1
+RUN=.device/runs/$NAME
+"$PY" -m oldfilm.train --build-corpus >/dev/null
+"$PY" -c 'import torch; print("torch", torch.__version__, "cuda", torch.cuda.is_available(),
+      torch.cuda.get_device_name(0) if torch.cuda.is_available() else "")'
+if [ "$NPROC" -gt 1 ]; then
+    "$PY" -m torch.distributed.run --nproc_per_node="$NPROC" -m oldfilm.train --config "$CONFIG" --run-dir "$RUN" \
+        --minutes "$MINUTES"
+else
+    "$PY" -m oldfilm.train --config "$CONFIG" --run-dir "$RUN" --minutes "$MINUTES"
+fi
+"$PY" -m oldfilm.train --run-dir "$RUN" --export "$RUN/$NAME-ema.safetensors"
+"$PY" -c "from oldfilm.train.plot import draw_curves; draw_curves('$RUN')" || true
+if [ -n "${OUT:-}" ]; then
+    for f in checkpoint.pt config.json log.csv val.csv curve.png "$NAME-ema.safetensors"; do
+        [ -f "$RUN/$f" ] && cp "$RUN/$f" "$OUT/"
+    done
+fi
+tail -n 3 "$RUN/log.csv"
