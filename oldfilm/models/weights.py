@@ -33,14 +33,17 @@ SHIPPED_SHA256: dict[str, str] = {}
 
 def save_weights(model: RTN, path: str | Path, extra_meta: dict[str, str] | None = None) -> Path:
     """Write ``model``'s parameters to ``path`` (.safetensors) with its config (and ``extra_meta``, e.g. the
-    training run, as strings) in the metadata. Returns the path."""
+    training run, as strings) in the metadata, atomically (a reader never sees half a file). Returns the
+    path."""
     path = Path(path)
     if path.suffix != ".safetensors":
         raise WeightsError(f"weights must be saved as .safetensors, not {path.name!r}")
     meta = {str(k): str(v) for k, v in (extra_meta or {}).items()}
     meta.update({CONFIG_KEY: json.dumps(model.cfg.to_dict()), FORMAT_KEY: FORMAT})
     tensors = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
-    save_file(tensors, str(path), metadata=meta)
+    part = path.with_name(path.name + ".part")
+    save_file(tensors, str(part), metadata=meta)
+    part.replace(path)
     return path
 
 

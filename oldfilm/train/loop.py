@@ -20,6 +20,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.distributed as dist
 from torch.utils.data import DataLoader
@@ -294,7 +295,13 @@ def _truncate_csv(path: Path, step: int) -> None:
 
 
 def _append_csv(path: Path, fieldnames: tuple[str, ...], row: dict[str, float]) -> None:
+    """Append ``row``; a file begun with fewer columns (an older version's run) keeps its header."""
     new = not path.exists()
+    if not new:
+        with open(path, newline="") as f:
+            header = next(csv.reader(f), None)
+        if header:
+            fieldnames = tuple(header)
     with open(path, "a", newline="") as f:
         w = csv.DictWriter(f, fieldnames=fieldnames, extrasaction="ignore")
         if new:
@@ -303,9 +310,14 @@ def _append_csv(path: Path, fieldnames: tuple[str, ...], row: dict[str, float]) 
 
 
 class _Validator:
-    """Validation of the EMA weights on the evaluation clip → ``val.csv`` and ``curve.png``."""
+    """Validation of the EMA weights on the evaluation clip → ``val.csv`` and ``curve.png``; the EMA weights
+    with the best mean PSNR-t gain over the classical restorer so far → ``best.safetensors`` (runs peak
+    early on the CPU: the last weights are not always the best).
 
-    FIELDS = ("step", "method", "preset", "psnr", "ssim", "ewarp")
+    PSNR-t, not PSNR, picks them: the validation clips' exposure is drawn at random, and PSNR rewards
+    a network's lucky global contrast change (docs/model-card.md, session 4)."""
+
+    FIELDS = ("step", "method", "preset", "psnr", "ssim", "ewarp", "psnr_tone")
 
     def __init__(self, cfg: TrainConfig, run_dir: Path) -> None:
         from oldfilm.train.validate import build_val_set, load_val_set, save_val_set, validate_baselines
@@ -322,13 +334,35 @@ class _Validator:
             for method, per in validate_baselines(self.clips).items():
                 for preset, s in per.items():
                     _append_csv(path, self.FIELDS, {"step": 0, "method": method, "preset": preset, **s})
+        self.reference, self.best = self._read(path)
+
+    @staticmethod
+    def _read(path: Path) -> tuple[dict[str, float], float]:
+        """The classical restorer's PSNR-t per preset and the best mean gain of a validated step so far."""
+        with open(path, newline="") as f:
+            rows = [r for r in csv.DictReader(f) if r.get("psnr_tone")]
+        ref = {r["preset"]: float(r["psnr_tone"]) for r in rows if r["method"] == "classical"}
+        gains: dict[str, list[float]] = {}
+        for r in rows:
+            if r["method"] == "rtn" and r["preset"] in ref:
+                gains.setdefault(r["step"], []).append(float(r["psnr_tone"]) - ref[r["preset"]])
+        return ref, max((float(np.mean(g)) for g in gains.values()), default=-math.inf)
 
     def __call__(self, ema: RTN, step: int) -> None:
+        from oldfilm.models.weights import save_weights
         from oldfilm.train.plot import draw_curves
         from oldfilm.train.validate import validate_model
 
-        for preset, s in validate_model(ema, self.clips, self.cfg.threads).items():
+        scores = validate_model(ema, self.clips, self.cfg.threads)
+        for preset, s in scores.items():
             _append_csv(self.run_dir / "val.csv", self.FIELDS, {"step": step, "method": "rtn", "preset": preset, **s})
+        if self.reference and all(p in self.reference for p in scores):
+            gain = float(np.mean([s["psnr_tone"] - self.reference[p] for p, s in scores.items()]))
+            if gain > self.best:
+                self.best = gain
+                save_weights(ema, self.run_dir / "best.safetensors",
+                             extra_meta={"oldfilm.train.run": self.cfg.name, "oldfilm.train.step": str(step),
+                                         "oldfilm.train.weights": "ema", "oldfilm.train.val_gain": f"{gain:.4f}"})
         ema.train(False)
         draw_curves(self.run_dir)
         if self.cfg.threads:

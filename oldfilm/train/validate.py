@@ -58,11 +58,14 @@ def load_val_set(path: Path) -> list[ValClip]:
 
 
 def score(restored: np.ndarray, clean: np.ndarray) -> dict[str, float]:
-    """Mean PSNR, SSIM over frames and E_warp (flow on the clean clip) of (T, H, W) uint8 luma."""
+    """Mean PSNR, SSIM over frames, E_warp (flow on the clean clip) and PSNR-t (PSNR after one gain and offset
+    for the clip: restoration apart from the exposure guess) of (T, H, W) uint8 luma."""
     from oldfilm.metrics import ewarp, psnr, ssim
+    from oldfilm.metrics.fullref import tone_aligned_psnr, tone_moments
 
     return {
         "psnr": float(np.mean([psnr(a, b) for a, b in zip(restored, clean, strict=True)])),
+        "psnr_tone": tone_aligned_psnr(np.stack([tone_moments(a, b) for a, b in zip(restored, clean, strict=True)])),
         "ssim": float(np.mean([ssim(a, b) for a, b in zip(restored, clean, strict=True)])),
         "ewarp": float(ewarp(list(restored), list(clean))),
     }

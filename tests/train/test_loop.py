@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import csv
 import json
 import os
 import socket
@@ -11,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from safetensors import safe_open
 
 from oldfilm.errors import UsageError, WeightsError
 from oldfilm.models.weights import load_model
@@ -19,6 +21,7 @@ from oldfilm.train.config import TRAIN_PRESETS, TrainConfig, config_from_dict, l
 from oldfilm.train.data import TrainClips
 from oldfilm.train.loop import build_trainer, export_weights, lr_lambda, train
 from oldfilm.train.plot import draw_curves
+from tests.clips import moving_clip
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -69,6 +72,34 @@ def test_a_time_budget_stops_with_a_checkpoint_that_resumes_exactly(tiny: TrainC
     assert torch.load(tmp_path / "b" / "checkpoint.pt", weights_only=True)["step"] == 1
     rest = train(cfg, tmp_path / "b")
     assert first + rest == straight
+
+
+def test_validation_logs_psnr_t_and_keeps_the_best_weights(tiny: TrainConfig, tmp_path: Path) -> None:
+    from oldfilm.train.validate import ValClip, save_val_set
+
+    clean = moving_clip(t=4, h=64, w=64, channels=1)[..., 0]
+    noisy = np.clip(clean + np.random.default_rng(0).normal(0, 12, clean.shape), 0, 255).astype(np.uint8)
+    tmp_path.mkdir(exist_ok=True)
+    save_val_set([ValClip("light", noisy, clean)], tmp_path / "val_set.npz")  # stands in for bikes.mp4
+    train(replace(tiny, steps=4, val_every=2), tmp_path)
+    with open(tmp_path / "val.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [(r["step"], r["method"]) for r in rows] == [("0", "input"), ("0", "classical"), ("2", "rtn"), ("4", "rtn")]
+    assert all(np.isfinite(float(r["psnr_tone"])) for r in rows)
+    gains = {r["step"]: float(r["psnr_tone"]) - float(rows[1]["psnr_tone"]) for r in rows[2:]}
+    best = max(gains, key=gains.get)
+    with safe_open(str(tmp_path / "best.safetensors"), "pt") as f:
+        assert f.metadata()["oldfilm.train.step"] == best
+    assert load_model(tmp_path / "best.safetensors").cfg == tiny.model
+
+
+def test_csv_begun_by_an_older_version_keeps_its_columns(tmp_path: Path) -> None:
+    from oldfilm.train.loop import _append_csv
+
+    path = tmp_path / "val.csv"
+    path.write_text("step,psnr\n0,20\n")
+    _append_csv(path, ("step", "psnr", "psnr_tone"), {"step": 1, "psnr": 21.0, "psnr_tone": 22.0})
+    assert path.read_text().splitlines() == ["step,psnr", "0,20", "1,21"]
 
 
 def test_adversarial_stage_runs(tiny: TrainConfig, tmp_path: Path) -> None:
