@@ -177,7 +177,7 @@ def metrics(
     noref_every: Annotated[int, typer.Option(help="NIQE/BRISQUE on one frame in N (0: skip).")] = 1,
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
-    """Score a video: PSNR, SSIM (with --ref), warping error, flicker, NIQE, BRISQUE."""
+    """Score a video: PSNR, SSIM, PSNR-t (with --ref), warping error, flicker, NIQE, BRISQUE."""
     import json
 
     from oldfilm.metrics import evaluate_paths
@@ -187,7 +187,7 @@ def metrics(
         typer.echo(json.dumps(scores))
         return
     for key, value in scores.items():
-        typer.echo(f"{key:>8}: {'–' if value is None else round(value, 4)}")
+        typer.echo(f"{key:>9}: {'–' if value is None else round(value, 4)}")
 
 
 @app.command()

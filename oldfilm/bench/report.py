@@ -70,12 +70,14 @@ def markdown_table(results: Sequence[Result]) -> str:
     return "\n".join(lines)
 
 
-def strongest_baseline(results: Sequence[Result], ours_prefix: str = "oldfilm-") -> tuple[str, float] | None:
-    """The non-ours baseline with the highest mean PSNR over the presets of the gray variant."""
+def strongest_baseline(results: Sequence[Result], ours: tuple[str, ...] = ("oldfilm-", "rtn:")
+                       ) -> tuple[str, float] | None:
+    """The non-ours baseline (a method name not starting with one of ``ours``; ``rtn:<file>`` is ours with
+    given weights) with the highest mean PSNR over the presets of the gray variant."""
     psnrs: dict[str, list[float]] = {}
     for r in results:
         if r.variant == "gray" and r.psnr is not None and r.method not in ("clean", "identity") \
-                and not r.method.startswith(ours_prefix):
+                and not r.method.startswith(ours):
             psnrs.setdefault(r.method, []).append(r.psnr)
     if not psnrs:
         return None

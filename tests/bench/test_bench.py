@@ -66,9 +66,10 @@ def test_result_weights_windows() -> None:
 
 def test_table_marks_best() -> None:
     rows = [Result("gray", "light", "identity", psnr=40.0), Result("gray", "light", "a", psnr=30.0),
-            Result("gray", "light", "b", psnr=31.0), Result("gray", "light", "oldfilm-classical", psnr=35.0)]
+            Result("gray", "light", "b", psnr=31.0), Result("gray", "light", "oldfilm-classical", psnr=35.0),
+            Result("gray", "light", "rtn:mine", psnr=36.0)]  # ours, with given weights: not a baseline
     table = markdown_table(rows)
-    assert "**35.00**" in table and "**40.00**" not in table
+    assert "**36.00**" in table and "**40.00**" not in table
     assert strongest_baseline(rows) == ("b", 31.0)
 
 
