@@ -65,6 +65,11 @@ class LossConfig:
     network is not taught an exposure (the degradation's tone change cannot be told from a clip), only
     defects and detail; the temporal term still ties frame-to-frame changes. Run the result with the
     engine's tone anchor on."""
+    clip_affine: bool = False
+    """Stronger than ``tone_invariant``: compare after the one gain and offset per clip that best maps the
+    output onto the target (the alignment of the benchmark's PSNR-t), so neither exposure nor global contrast
+    is taught — a faded clip's lost contrast cannot be told from a clip either. Flicker (per-frame changes)
+    still counts."""
     temporal: float = 0.5
     """Weight of the temporal-consistency loss (frame-to-frame change of the output vs. of the target)."""
     perceptual: float = 0.0
@@ -224,6 +229,11 @@ TRAIN_PRESETS: dict[str, TrainConfig] = {
     "guided-cpu-ft": replace(_GUIDED_CPU, name="guided-ft", loss=LossConfig(tone_invariant=True), steps=4000, lr=2e-4,
                              data=replace(_GUIDED_CPU.data, degrade_extra=("light", "light", "medium", "heavy")),
                              val_every=1000),
+    # guided-cpu-ft with the per-clip gain-and-offset-invariant loss (session 4's experiment: does the network
+    # learn restoration once it cannot win by changing contrast?)
+    "guided-cpu-at": replace(_GUIDED_CPU, name="guided-at", loss=LossConfig(clip_affine=True), steps=3000, lr=2e-4,
+                             data=replace(_GUIDED_CPU.data, degrade_extra=("light", "light", "medium", "heavy")),
+                             val_every=500),
     # the recipe at scale, for a GPU
     "fast-gpu": TrainConfig(name="fast-gpu", data=DataConfig(degrade_extra=("light",)), steps=100_000,
                             batch_size=16, workers=8, val_every=2000),

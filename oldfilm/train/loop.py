@@ -231,7 +231,8 @@ def _step(cfg: TrainConfig, tr: Trainer, net: torch.nn.Module, vgg: losses.VGG19
         out = net(batch["lq"], batch["flows_fwd"], batch["flows_bwd"])
     out = out.float()
     gt = batch["gt"]
-    fit = losses.match_means(out, gt) if lc.tone_invariant else out
+    fit = (losses.match_clip_affine(out, gt) if lc.clip_affine else losses.match_means(out, gt) if lc.tone_invariant
+           else out)
     terms = {"pixel": losses.charbonnier(fit, gt, lc.charbonnier_eps)}
     if lc.temporal:
         terms["temporal"] = losses.temporal_consistency(out, gt, batch["flows_fwd"], lc.charbonnier_eps)

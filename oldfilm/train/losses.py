@@ -30,6 +30,17 @@ def match_means(pred: Tensor, target: Tensor) -> Tensor:
     return pred - (pred - target).mean(dim=(-3, -2, -1), keepdim=True)
 
 
+def match_clip_affine(pred: Tensor, target: Tensor, eps: float = 1e-6) -> Tensor:
+    """``pred`` (N, T, C, H, W) mapped by the one gain and offset per clip (least squares) that best fit
+    ``target``: a loss on the result is blind to the clip's exposure and global contrast, not to anything
+    else (``LossConfig.clip_affine``; the benchmark's PSNR-t aligns the same way). Gradients flow through the
+    fit, so the network gains nothing by changing either."""
+    p, t = pred.flatten(1), target.flatten(1)
+    pm, tm = p.mean(1, keepdim=True), t.mean(1, keepdim=True)
+    gain = ((p - pm) * (t - tm)).mean(1, keepdim=True) / (((p - pm) ** 2).mean(1, keepdim=True) + eps)
+    return ((p - pm) * gain + tm).view_as(pred)
+
+
 def temporal_consistency(pred: Tensor, target: Tensor, flows_fwd: Tensor, eps: float = 1e-3) -> Tensor:
     """Charbonnier distance between the output's and the target's frame-to-frame change, both measured
     after warping frame t onto frame t+1 by the same flow (so flow errors largely cancel; what is left is

@@ -162,6 +162,11 @@ def test_losses() -> None:
     darker = x - torch.tensor([0.05, 0.1, 0.02]).view(1, 3, 1, 1, 1)
     torch.testing.assert_close(losses.match_means(darker, x), x)
     assert losses.charbonnier(losses.match_means(darker.flip(-1), x), x, 0.0) > 0.1
+    # clip-affine fit: blind to one gain and offset per clip (a fade), not to per-frame flicker or detail
+    faded = 0.7 * x + 0.12
+    torch.testing.assert_close(losses.match_clip_affine(faded, x), x, atol=1e-4, rtol=0)
+    assert losses.charbonnier(losses.match_clip_affine(0.7 * flicker + 0.12, x), x, 0.0) > 0.01
+    assert losses.charbonnier(losses.match_clip_affine(faded.flip(-1), x), x, 0.0) > 0.1
 
 
 def test_vgg_weights_must_be_safetensors(tmp_path: Path) -> None:
