@@ -2,7 +2,7 @@
 # Prepare .device/ (git-ignored) for training on a lent GPU machine, which reaches no package registry:
 #   .device/whl/av-*.whl           PyAV for the machine's Python 3.12 (decodes the sources there)
 #   .device/cache/sources/*        the packaged clips (training videos, and bikes.mp4 for validation only)
-#   .device/runs/NAME/             the run to resume (checkpoint.pt, config.json, logs), when RUN_DIR is given
+#   .device/runs/NAME/             the run to resume (checkpoint, config, logs, validation set), when RUN_DIR is given
 # Usage: scripts/device_bundle.sh [RUN_DIR]      then, with the device tool:
 #   run(command="bash scripts/device_train.sh CONFIG NAME MINUTES", carry=[".device"])
 # The corpus is rebuilt on the machine from the sources (its scikit-image/scikit-learn give the photographs):
@@ -26,8 +26,12 @@ PY
 if [ $# -ge 1 ]; then
     name=$(basename "$1")
     mkdir -p ".device/runs/$name"
-    for f in checkpoint.pt config.json log.csv val.csv; do
+    for f in checkpoint.pt config.json log.csv val.csv val_set.npz; do
         [ -f "$1/$f" ] && cp "$1/$f" ".device/runs/$name/"
     done
 fi
-du -sh .device
+size=$(du -sm .device | cut -f1)
+echo ".device: ${size} MB"
+if [ "$size" -gt 60 ]; then
+    echo "warning: .device is over 60 MB; with the repository it may exceed the 64 MiB that travels" >&2
+fi

@@ -3,7 +3,8 @@
 # Usage: bash scripts/device_train.sh CONFIG NAME MINUTES [NPROC]
 #   CONFIG: a training preset (fast-gpu, ...) or JSON file; NAME: the run under .device/runs/ (resumed when it
 #   holds a checkpoint); MINUTES: wall-time budget of the training itself (keep it ≤ 8 of a 10-minute command).
-# Writes to $OUT: checkpoint.pt, config.json, log.csv, val.csv, curve.png and NAME-ema.safetensors.
+# Writes to $OUT: checkpoint.pt, config.json, log.csv, val.csv, curve.png, best.safetensors (when validated)
+# and NAME-ema.safetensors (7 files: the device tool returns at most 8).
 # Back here: copy $OUT's files into .device/runs/NAME/ (or the run folder you keep) for the next slice.
 set -euo pipefail
 CONFIG=$1 NAME=$2 MINUTES=$3 NPROC=${4:-1}
@@ -26,7 +27,7 @@ fi
 "$PY" -m oldfilm.train --run-dir "$RUN" --export "$RUN/$NAME-ema.safetensors"
 "$PY" -c "from oldfilm.train.plot import draw_curves; draw_curves('$RUN')" || true
 if [ -n "${OUT:-}" ]; then
-    for f in checkpoint.pt config.json log.csv val.csv curve.png "$NAME-ema.safetensors"; do
+    for f in checkpoint.pt config.json log.csv val.csv curve.png best.safetensors "$NAME-ema.safetensors"; do
         [ -f "$RUN/$f" ] && cp "$RUN/$f" "$OUT/"
     done
 fi
