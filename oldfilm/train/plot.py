@@ -1,6 +1,6 @@
-"""``curve.png`` of a run, drawn with OpenCV (no plotting dependency): training loss vs. step (left) and
-validation PSNR of the EMA weights per preset vs. step with the classical restorer and the degraded input
-as dashed levels (right)."""
+"""``curve.png`` of a run, drawn with OpenCV (no plotting dependency): training loss vs. step (left),
+validation PSNR of the EMA weights per preset vs. step with the classical restorer as dashed levels (middle)
+and, when logged, the same in PSNR-t (right: restoration apart from the clip's exposure)."""
 
 from __future__ import annotations
 
@@ -27,26 +27,33 @@ def draw_curves(run_dir: str | Path, dest: str | Path | None = None) -> Path:
         k = max(1, len(loss) // 25)
         smooth = np.convolve(loss, np.ones(k) / k, mode="valid")
         _plot(left, [(steps, loss, (190, 190, 190), False), (steps[k - 1:], smooth, _COLOURS[0], False)])
-    right = _panel("validation PSNR (dB), eval clip", "step", "PSNR")
-    series, legend = [], []
-    presets = sorted({r["preset"] for r in val})
-    last = max([float(r["step"]) for r in val if r["method"] == "rtn"] or [1.0])
-    for i, p in enumerate(presets):
-        c = _COLOURS[i % len(_COLOURS)]
-        rows = [r for r in val if r["preset"] == p and r["method"] == "rtn"]
-        if rows:
-            series.append((np.array([float(r["step"]) for r in rows]), np.array([float(r["psnr"]) for r in rows]),
-                           c, False))
-        for method, dashed in (("classical", True), ("input", True)):
-            ref = [float(r["psnr"]) for r in val if r["preset"] == p and r["method"] == method]
-            if ref and method == "classical":
-                series.append((np.array([0.0, last]), np.array([ref[0]] * 2), c, dashed))
-        legend.append((f"{p}: rtn (solid), classical (dashed)", c))
-    _plot(right, series)
-    for j, (text, c) in enumerate(legend):
-        cv2.putText(right, text, (_PAD + 8, _PAD + 18 + 16 * j), cv2.FONT_HERSHEY_SIMPLEX, 0.4, c, 1, cv2.LINE_AA)
-    cv2.imwrite(str(dest), np.hstack([left, right]))
+    panels = [left, _val_panel(val, "psnr", "validation PSNR (dB), eval clip", "PSNR")]
+    if any(r.get("psnr_tone") for r in val):
+        panels.append(_val_panel(val, "psnr_tone", "validation PSNR-t (dB): tone aligned", "PSNR-t"))
+    cv2.imwrite(str(dest), np.hstack(panels))
     return dest
+
+
+def _val_panel(val: list[dict[str, str]], key: str, title: str, ylabel: str) -> np.ndarray:
+    """Validation ``key`` of the EMA weights per preset vs. step, the classical restorer dashed."""
+    img = _panel(title, "step", ylabel)
+    series, legend = [], []
+    rows_with = [r for r in val if r.get(key)]
+    last = max([float(r["step"]) for r in rows_with if r["method"] == "rtn"] or [1.0])
+    for i, p in enumerate(sorted({r["preset"] for r in rows_with})):
+        c = _COLOURS[i % len(_COLOURS)]
+        rows = [r for r in rows_with if r["preset"] == p and r["method"] == "rtn"]
+        if rows:
+            series.append((np.array([float(r["step"]) for r in rows]), np.array([float(r[key]) for r in rows]),
+                           c, False))
+        ref = [float(r[key]) for r in rows_with if r["preset"] == p and r["method"] == "classical"]
+        if ref:
+            series.append((np.array([0.0, last]), np.array([ref[0]] * 2), c, True))
+        legend.append((f"{p}: rtn (solid), classical (dashed)", c))
+    _plot(img, series)
+    for j, (text, c) in enumerate(legend):
+        cv2.putText(img, text, (_PAD + 8, _PAD + 18 + 16 * j), cv2.FONT_HERSHEY_SIMPLEX, 0.4, c, 1, cv2.LINE_AA)
+    return img
 
 
 def _read(path: Path) -> list[dict[str, str]]:

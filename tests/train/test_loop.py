@@ -91,6 +91,9 @@ def test_validation_logs_psnr_t_and_keeps_the_best_weights(tiny: TrainConfig, tm
     with safe_open(str(tmp_path / "best.safetensors"), "pt") as f:
         assert f.metadata()["oldfilm.train.step"] == best
     assert load_model(tmp_path / "best.safetensors").cfg == tiny.model
+    import cv2
+
+    assert cv2.imread(str(tmp_path / "curve.png")).shape[1] == 3 * 520  # loss, PSNR and PSNR-t panels
 
 
 def test_csv_begun_by_an_older_version_keeps_its_columns(tmp_path: Path) -> None:
