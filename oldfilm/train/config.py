@@ -234,6 +234,13 @@ TRAIN_PRESETS: dict[str, TrainConfig] = {
     "guided-cpu-at": replace(_GUIDED_CPU, name="guided-at", loss=LossConfig(clip_affine=True), steps=3000, lr=2e-4,
                              data=replace(_GUIDED_CPU.data, degrade_extra=("light", "light", "medium", "heavy")),
                              val_every=500),
+    # the guided recipe at scale, for a lent GPU in 10-minute slices (scripts/device_train.sh guided-gpu NAME 8):
+    # evaluation-scale crops, the benchmark's presets in the mix, the mean-invariant loss of runs 3–4 (the
+    # clip-affine loss of run 5 let the global gain drift), validation every 1,000 steps keeping best.safetensors
+    "guided-gpu": TrainConfig(name="guided-gpu", model=MODEL_PRESETS["guided"],
+                              data=DataConfig(degrade_extra=("light", "light", "medium", "heavy"), weave=False),
+                              loss=LossConfig(tone_invariant=True), steps=100_000, batch_size=16, workers=8,
+                              val_every=1000, checkpoint_minutes=3.0),
     # the recipe at scale, for a GPU
     "fast-gpu": TrainConfig(name="fast-gpu", data=DataConfig(degrade_extra=("light",)), steps=100_000,
                             batch_size=16, workers=8, val_every=2000),
