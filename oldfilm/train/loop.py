@@ -231,8 +231,11 @@ def _step(cfg: TrainConfig, tr: Trainer, net: torch.nn.Module, vgg: losses.VGG19
         out = net(batch["lq"], batch["flows_fwd"], batch["flows_bwd"])
     out = out.float()
     gt = batch["gt"]
-    fit = (losses.match_clip_affine(out, gt) if lc.clip_affine else losses.match_means(out, gt) if lc.tone_invariant
-           else out)
+    fit = out
+    if lc.clip_affine:
+        fit = losses.match_clip_affine(out, gt)
+    elif lc.tone_invariant:
+        fit = losses.match_means(out, gt)
     terms = {"pixel": losses.charbonnier(fit, gt, lc.charbonnier_eps)}
     if lc.temporal:
         terms["temporal"] = losses.temporal_consistency(out, gt, batch["flows_fwd"], lc.charbonnier_eps)
@@ -343,11 +346,19 @@ class _Validator:
         with open(path, newline="") as f:
             rows = [r for r in csv.DictReader(f) if r.get("psnr_tone")]
         ref = {r["preset"]: float(r["psnr_tone"]) for r in rows if r["method"] == "classical"}
-        gains: dict[str, list[float]] = {}
+        steps: dict[str, dict[str, float]] = {}
         for r in rows:
-            if r["method"] == "rtn" and r["preset"] in ref:
-                gains.setdefault(r["step"], []).append(float(r["psnr_tone"]) - ref[r["preset"]])
-        return ref, max((float(np.mean(g)) for g in gains.values()), default=-math.inf)
+            if r["method"] == "rtn":
+                steps.setdefault(r["step"], {})[r["preset"]] = float(r["psnr_tone"])
+        gains = [g for g in (_Validator._gain(per, ref) for per in steps.values()) if g is not None]
+        return ref, max(gains, default=-math.inf)
+
+    @staticmethod
+    def _gain(psnr_tone: dict[str, float], ref: dict[str, float]) -> float | None:
+        """Mean PSNR-t gain over the classical restorer across presets (None without a reference for each)."""
+        if not ref or any(p not in ref for p in psnr_tone):
+            return None
+        return float(np.mean([v - ref[p] for p, v in psnr_tone.items()]))
 
     def __call__(self, ema: RTN, step: int) -> None:
         from oldfilm.models.weights import save_weights
@@ -357,13 +368,12 @@ class _Validator:
         scores = validate_model(ema, self.clips, self.cfg.threads)
         for preset, s in scores.items():
             _append_csv(self.run_dir / "val.csv", self.FIELDS, {"step": step, "method": "rtn", "preset": preset, **s})
-        if self.reference and all(p in self.reference for p in scores):
-            gain = float(np.mean([s["psnr_tone"] - self.reference[p] for p, s in scores.items()]))
-            if gain > self.best:
-                self.best = gain
-                save_weights(ema, self.run_dir / "best.safetensors",
-                             extra_meta={"oldfilm.train.run": self.cfg.name, "oldfilm.train.step": str(step),
-                                         "oldfilm.train.weights": "ema", "oldfilm.train.val_gain": f"{gain:.4f}"})
+        gain = self._gain({p: s["psnr_tone"] for p, s in scores.items()}, self.reference)
+        if gain is not None and gain > self.best:
+            self.best = gain
+            save_weights(ema, self.run_dir / "best.safetensors",
+                         extra_meta={"oldfilm.train.run": self.cfg.name, "oldfilm.train.step": str(step),
+                                     "oldfilm.train.weights": "ema", "oldfilm.train.val_gain": f"{gain:.4f}"})
         ema.train(False)
         draw_curves(self.run_dir)
         if self.cfg.threads:

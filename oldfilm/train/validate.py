@@ -60,8 +60,7 @@ def load_val_set(path: Path) -> list[ValClip]:
 def score(restored: np.ndarray, clean: np.ndarray) -> dict[str, float]:
     """Mean PSNR, SSIM over frames, E_warp (flow on the clean clip) and PSNR-t (PSNR after one gain and offset
     for the clip: restoration apart from the exposure guess) of (T, H, W) uint8 luma."""
-    from oldfilm.metrics import ewarp, psnr, ssim
-    from oldfilm.metrics.fullref import tone_aligned_psnr, tone_moments
+    from oldfilm.metrics import ewarp, psnr, ssim, tone_aligned_psnr, tone_moments
 
     return {
         "psnr": float(np.mean([psnr(a, b) for a, b in zip(restored, clean, strict=True)])),
