@@ -5,7 +5,7 @@ random factors drawn once per video; nothing in the frames says what the true ex
 scores the input and the classical restoration of every ``oldfilm bench`` clip as they are, then after the
 best per-clip mapping onto the clean clip fitted *with the clean clip in hand* (least squares):
 
-* ``affine``: ``g · x + o`` (one gain and offset for the clip);
+* ``affine``: ``g · x + o`` (one gain and offset for the clip): the benchmark's PSNR-t;
 * ``affine+vignette``: ``g · x / V_s + o`` with the degradation model's vignette shape ``V_s`` (``s`` searched).
 
 The gap between a method's PSNR and its oracle-aligned PSNR is error that no method can remove without a
@@ -28,29 +28,28 @@ import numpy as np
 from oldfilm.bench.suite import FULL, eval_pair, machine
 from oldfilm.degrade.ops import vignette_map
 from oldfilm.io.sources import cache_dir
+from oldfilm.metrics import psnr, tone_aligned_psnr, tone_moments
 from oldfilm.restore.api import restore_stream
 
 
-def psnr(a: np.ndarray, b: np.ndarray) -> float:
+def clip_psnr(x: np.ndarray, y: np.ndarray) -> float:
     """Mean per-frame PSNR (dB) of (T, H, W, C) float clips in [0, 1]."""
-    mse = ((np.clip(a, 0, 1) - b) ** 2).reshape(len(a), -1).mean(1)
-    return float(np.mean(10 * np.log10(1 / np.maximum(mse, 1e-10))))
+    return float(np.mean([psnr(a, b) for a, b in zip(x, y, strict=True)]))
 
 
-def align(x: np.ndarray, y: np.ndarray, vignette: float = 0.0) -> np.ndarray:
-    """``x`` mapped by the least-squares ``g · x / V + o`` onto ``y`` (one g, o for the whole clip)."""
-    v = vignette_map(x.shape[1], x.shape[2], vignette)[None, :, :, None] if vignette else 1.0
-    z = x / v
-    a = np.stack([z.ravel(), np.ones(z.size, np.float32)], 1)
-    g, o = np.linalg.lstsq(a, y.ravel(), rcond=None)[0]
-    return g * z + o
+def aligned_psnr(x: np.ndarray, y: np.ndarray, vignette: float = 0.0) -> float:
+    """PSNR-t (``oldfilm.metrics.tone_aligned_psnr``, the bench's column) of ``x`` divided by the vignette
+    shape ``V_s`` first: the least-squares ``g · x / V_s + o`` per clip."""
+    if vignette:
+        x = x / vignette_map(x.shape[1], x.shape[2], vignette)[None, :, :, None]
+    return tone_aligned_psnr(np.stack([tone_moments(a, b) for a, b in zip(x, y, strict=True)]))
 
 
 def best_vignette(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     """(PSNR, s) of the best affine+vignette alignment, ``s`` searched on a 0.05 grid (frames subsampled)."""
     sub = slice(None, None, 4)
-    s = max(np.arange(0.0, 0.71, 0.05), key=lambda s: psnr(align(x[sub], y[sub], s), y[sub]))
-    return psnr(align(x, y, float(s)), y), float(s)
+    s = max(np.arange(0.0, 0.71, 0.05), key=lambda s: aligned_psnr(x[sub], y[sub], float(s)))
+    return aligned_psnr(x, y, float(s)), float(s)
 
 
 def main() -> None:
@@ -70,7 +69,7 @@ def main() -> None:
                 x = clip.astype(np.float32) / 255
                 pv, s = best_vignette(x, y)
                 print(f"| {window.variant} {window.start}–{window.start + window.frames - 1} | {preset} | {name} | "
-                      f"{psnr(x, y):.2f} | {psnr(align(x, y), y):.2f} | {pv:.2f} ({s:.2f}) |", flush=True)
+                      f"{clip_psnr(x, y):.2f} | {aligned_psnr(x, y):.2f} | {pv:.2f} ({s:.2f}) |", flush=True)
 
 
 if __name__ == "__main__":
