@@ -5,6 +5,8 @@ Public API (imports are lazy: ``import oldfilm`` stays light):
     degrade(src, dst, ...)      make a clean clip look like an old film
     colorize(src, dst, ...)     colour a black-and-white clip from reference frames
     load_model(name_or_file)    an RTN network with its weights
+    restore_chunked(src, dst)   restore in resumable chunks (``oldfilm restore --resume``)
+    run_batch(src, out_dir)     restore many films on Ray (``oldfilm batch``)
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ _API = {
     "colorize": "oldfilm.colorize.api",
     "load_model": "oldfilm.models.weights",
     "probe": "oldfilm.io.probe",
+    "restore_chunked": "oldfilm.batch.chunked",
+    "run_batch": "oldfilm.batch.runner",
 }
 
 

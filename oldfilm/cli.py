@@ -85,10 +85,22 @@ def restore(
                                                              "(counted from --start).")] = None,
     exemplar: Annotated[Path | None, typer.Option(help="With --colorize: a colour photo of a similar scene.")]
     = None,
+    resume: Annotated[bool, typer.Option(help="Restore in chunks kept in a hidden work folder beside DST; run "
+                                              "the same command again to continue an interrupted run.")] = False,
+    chunk_frames: Annotated[int, typer.Option(help="With --resume: frames per chunk at most.")] = 500,
+    strict: Annotated[bool, typer.Option(help="Fail when a damaged input lost frames.")] = False,
 ) -> None:
     """Restore an old film: dust, scratches, blotches, noise, flicker (and colour it with --colorize)."""
     from oldfilm import restore as api_restore
     from oldfilm.errors import UsageError
+
+    if resume:
+        if colorize:
+            raise UsageError("--resume restores in chunks and cannot colourise; run oldfilm colorize afterwards")
+        _restore_resumable(src, dst, method=method, preset=preset, weights=weights, device=device, start=start,
+                           end=end, codec=codec, crf=crf, overwrite=overwrite, strict=strict,
+                           chunk_frames=chunk_frames)
+        return
 
     colour = None
     if colorize:
@@ -100,10 +112,23 @@ def restore(
     update, close = _progress("restore")
     try:
         out = api_restore(src, dst, method=method, preset=preset, weights=weights, device=device, start=start,
-                          end=end, codec=codec, crf=crf, overwrite=overwrite, progress=update, colorize=colour)
+                          end=end, codec=codec, crf=crf, overwrite=overwrite, progress=update, colorize=colour,
+                          strict=strict)
     finally:
         close()
     _say(f"wrote {out}")
+
+
+def _restore_resumable(src: Path, dst: Path, **kwargs: Any) -> None:
+    from oldfilm import restore_chunked
+
+    update, close = _progress("restore")
+    try:
+        r = restore_chunked(src, dst, progress=update, **kwargs)
+    finally:
+        close()
+    again = f"; {len(r.reused)} finished earlier were kept" if r.reused else ""
+    _say(f"wrote {r.path} ({r.frames} frames, {r.chunks} chunks: {len(r.restored)} restored{again})")
 
 
 @app.command()

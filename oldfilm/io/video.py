@@ -83,16 +83,28 @@ def _bit_depth(fmt: Any) -> int:
         return 8
 
 
+@dataclass(frozen=True)
+class FrameLoss:
+    """Frames a damaged source lost: ``count`` frames after output frame ``after`` (-1: before the first),
+    whose timestamps would have followed ``pts`` (the last survivor's, in ``VideoInfo.time_base`` units)."""
+
+    after: int
+    pts: int
+    count: int
+
+
 class VideoReader:
     """Iterate over the frames of a video file or image folder, one at a time.
 
     Use as a context manager; ``iter(reader)`` yields numpy frames, ``reader.frames_with_pts()`` yields
-    ``(frame, pts)`` pairs (pts in ``info.time_base`` units). ``bad_packets`` counts undecodable packets.
+    ``(frame, pts)`` pairs (pts in ``info.time_base`` units). ``bad_packets`` counts undecodable packets;
+    after a read, ``losses`` lists the frames a damaged file lost (``FrameLoss``), ``frames_lost`` their sum.
     """
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self.bad_packets = 0
+        self.losses: list[FrameLoss] = []
         self._container: Any = None
         if not self.path.exists():
             raise InputError(f"{self.path}: no such file or folder")
@@ -176,6 +188,8 @@ class VideoReader:
                     yield arr, pts
             return
         index, last_pts = 0, None
+        self.losses = []
+        step = self._frame_step()
         try:
             for packet in self._container.demux(self._stream):
                 try:
@@ -190,6 +204,9 @@ class VideoReader:
                         pts = frame.pts if frame.pts is not None else (last_pts + 1 if last_pts is not None else 0)
                         if last_pts is not None and pts <= last_pts:
                             pts = last_pts + 1  # keep timestamps strictly increasing for the muxer
+                        if step and last_pts is not None and pts - last_pts > 1.5 * step:
+                            self.losses.append(FrameLoss(index - start - 1, last_pts,
+                                                         round((pts - last_pts) / step) - 1))
                         last_pts = pts
                         yield self._to_array(frame), pts
                     index += 1
@@ -199,6 +216,81 @@ class VideoReader:
         finally:
             if self.bad_packets:
                 log.warning("%s: %d packet(s) could not be decoded and were skipped", self.path, self.bad_packets)
+        self._settle_losses(index, start, end, last_pts)
+        if self.losses:
+            log.warning("%s", self.describe_losses())
+
+    def _frame_step(self) -> int:
+        """The nominal frame duration in time-base ticks (0 when unknown)."""
+        fps, tb = self.info.fps, self.info.time_base
+        return round(1 / (fps * tb)) if fps and tb else 0
+
+    def _settle_losses(self, decoded: int, start: int, end: int | None, last_pts: int | None) -> None:
+        """Reconcile the timestamp gaps with the container's frame count after a read to the end: a count
+        that matches means a variable frame rate, not a loss; frames missing beyond the gaps were lost at the
+        end. Without a count, gaps count only when packets failed to decode (else they may be VFR)."""
+        reached_end = end is None or decoded < end
+        count = self.info.frame_count
+        if count is None or not reached_end or start:
+            if count is None and not self.bad_packets:
+                self.losses = []
+            return
+        missing = count - decoded
+        if missing <= 0:
+            self.losses = []
+            return
+        gaps = sum(g.count for g in self.losses)
+        if gaps < missing:
+            self.losses.append(FrameLoss(decoded - start - 1, last_pts if last_pts is not None else 0,
+                                         missing - gaps))
+
+    @property
+    def frames_lost(self) -> int:
+        return sum(g.count for g in self.losses)
+
+    def describe_losses(self) -> str:
+        """One line: how many frames were lost and where (empty when none)."""
+        if not self.losses:
+            return ""
+        tb = self.info.time_base
+        where = ", ".join(f"{g.count} after frame {g.after} (t={float(g.pts * tb):.2f} s)" if g.after >= 0
+                          else f"{g.count} at the start" for g in self.losses[:5])
+        more = f" and {len(self.losses) - 5} more places" if len(self.losses) > 5 else ""
+        return (f"{self.path}: {self.frames_lost} frame(s) lost to damage: {where}{more}; the survivors keep "
+                "their timestamps (picture and sound stay in sync)")
+
+    def frames_at(self, stamps: list[int], margin: int = 0) -> Iterator[tuple[np.ndarray, int]]:
+        """Yield ``(frame, pts)`` for exactly the frames whose (``frames_with_pts``) timestamps are
+        ``stamps`` (increasing), seeking to the keyframe before the first instead of decoding from the start.
+        ``margin``: seek this many ticks earlier still. Raises ``InputError`` when one of them cannot be
+        decoded this way (a damaged file: read it in order with ``frames_with_pts`` instead)."""
+        if not stamps:
+            return
+        if self._container is None:  # a folder: the pts is the index
+            for i, p in enumerate(stamps):
+                yield next(images.read_folder([self._files[p]], self.info))[0], stamps[i]
+            return
+        self._container.seek(max(0, stamps[0] - margin), stream=self._stream, backward=True, any_frame=False)
+        want, k, last = stamps, 0, None
+        for packet in self._container.demux(self._stream):
+            try:
+                decoded = packet.decode()
+            except av.error.FFmpegError:
+                continue
+            for frame in decoded:
+                pts = frame.pts if frame.pts is not None else (last + 1 if last is not None else 0)
+                if last is not None and pts <= last:
+                    pts = last + 1
+                last = pts
+                if pts < want[k]:
+                    continue
+                if pts != want[k]:
+                    raise InputError(f"{self.path}: frame at pts {want[k]} not found after seeking")
+                yield self._to_array(frame), pts
+                k += 1
+                if k == len(want):
+                    return
+        raise InputError(f"{self.path}: {len(want) - k} frame(s) from pts {want[k]} not found after seeking")
 
     def __iter__(self) -> Iterator[np.ndarray]:
         for arr, _ in self.frames_with_pts():

@@ -71,13 +71,14 @@ def restore(src: str | Path, dst: str | Path, *, method: str = "classical", pres
             weights: str | Path | None = None, device: str = "auto", start: int = 0, end: int | None = None,
             codec: str = "auto", crf: int = 17, overwrite: bool = False,
             progress: Callable[[int, int | None], None] | None = None,
-            colorize: dict[str, Any] | None = None) -> Path:
+            colorize: dict[str, Any] | None = None, strict: bool = False) -> Path:
     """Restore ``src`` (video file or frame folder) into ``dst``; returns ``dst``.
 
     Keeps size, fps, per-frame timestamps and the audio/subtitle streams (copied, trimmed to
     ``start``/``end`` frames). ``colorize`` (keyword arguments of ``oldfilm.colorize.colorize_stream``)
     colours the restored frames in the same pass. ``progress(done, total)`` is called after each frame.
-    Nothing is left at ``dst`` unless the whole run succeeds.
+    Frames a damaged input lost are reported on stderr (the survivors keep their timestamps); ``strict``
+    makes any loss an ``InputError``. Nothing is left at ``dst`` unless the whole run succeeds.
     """
     from oldfilm.io.video import VideoWriter, open_video
 
@@ -94,6 +95,8 @@ def restore(src: str | Path, dst: str | Path, *, method: str = "classical", pres
             for arr, pts in reader.frames_with_pts(start, end):
                 stamps.append(pts)
                 yield arr
+            if strict and reader.losses:
+                raise InputError(reader.describe_losses().split(";")[0] + " (--strict)")
 
         stream = restore_stream(frames(), method, preset=preset, weights=weights, device=device)
         if colorize is not None:

@@ -90,24 +90,27 @@ class ClassicalRestorer:
         self.cfg = config or ClassicalConfig()
         self.flow = DISFlow(self.cfg.flow_preset, self.cfg.flow_max_side)
 
-    def run(self, frames: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
+    def run(self, frames: Iterable[np.ndarray], cuts: Iterable[bool] | None = None) -> Iterator[np.ndarray]:
         """Restore a stream of (H, W, C) uint8/uint16/float frames; output dtype and shape match input.
 
         Three streaming stages: ingest (scene cuts, line scratches, luma statistics) → deflicker (needs
-        ``deflicker_radius`` frames of look-ahead) → motion-compensated repair and denoise (``radius``)."""
-        stream = self._ingest(frames)
+        ``deflicker_radius`` frames of look-ahead) → motion-compensated repair and denoise (``radius``).
+        ``cuts``: the scene-cut flag of each frame when already known (a first pass over the whole film, so a
+        piece of it restores as it would in the whole); None: detected here."""
+        stream = self._ingest(frames, cuts)
         if self.cfg.deflicker:
             stream = self._deflicker_stage(stream)
         yield from _windows(stream, self.cfg.radius, self._restore_one)
 
-    def _ingest(self, frames: Iterable[np.ndarray]) -> Iterator[_Entry]:
+    def _ingest(self, frames: Iterable[np.ndarray], cuts: Iterable[bool] | None = None) -> Iterator[_Entry]:
         detector = SceneDetector()
+        known = iter(cuts) if cuts is not None else None
         scratches = LineScratchRemover() if self.cfg.line_scratches else None
         scene = -1
         for i, frame in enumerate(frames):
             if frame.ndim == 2:
                 frame = frame[..., None]
-            if detector(frame):
+            if detector(frame) if known is None else next(known):
                 scene += 1
                 if scratches is not None:
                     scratches.reset()
