@@ -152,9 +152,8 @@ def join_chunks(src: str | Path, dst: Path, plan: FilmPlan, parts: list[Path], *
                 crf: int = 17, overwrite: bool = False) -> tuple[int, float | None]:
     """Write the chunks' frames, with the plan's timestamps and the source's audio, into ``dst``
     (atomically). Returns (frames, flicker index of the output)."""
-    from oldfilm.metrics.temporal import flicker_from_means
-
     from oldfilm.colorspace import rgb_to_luma
+    from oldfilm.metrics.temporal import flicker_from_means
 
     with open_video(src) as reader:
         info = reader.info
