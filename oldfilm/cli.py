@@ -132,6 +132,36 @@ def _restore_resumable(src: Path, dst: Path, **kwargs: Any) -> None:
 
 
 @app.command()
+def batch(
+    src: Annotated[Path, typer.Argument(help="A folder of films, or a .csv/.json manifest (input, output, "
+                                             "method, preset, refs, ref_frames, exemplar).")],
+    out_dir: Annotated[Path, typer.Argument(help="Folder for the restored films and batch-report.json/.csv.")],
+    method: Annotated[str, typer.Option(help="classical | rtn (a manifest row may say otherwise)")] = "classical",
+    preset: Annotated[str, typer.Option(help="RTN preset: auto | guided | fast | rtn-paper")] = "auto",
+    address: Annotated[str | None, typer.Option(help="Ray cluster to run on (e.g. ray://head:10001 or "
+                                                     "auto); default: a local Ray.")] = None,
+    workers: Annotated[int | None, typer.Option(help="CPUs of the local Ray (default: all).")] = None,
+    chunk_frames: Annotated[int, typer.Option(help="Frames per chunk (task) at most.")] = 500,
+    codec: Annotated[str, typer.Option(help="auto | h264 | ffv1")] = "auto",
+    crf: Annotated[int, typer.Option(help="H.264 quality (lower is better; 17 ≈ visually lossless).")] = 17,
+    overwrite: Annotated[bool, typer.Option(help="Redo films whose output exists.")] = False,
+    strict: Annotated[bool, typer.Option(help="A film that lost frames to damage fails.")] = False,
+) -> None:
+    """Restore many films on Ray (resumable: run it again to continue); writes a report. Exit 1 if a film failed."""
+    from oldfilm import run_batch
+
+    reports = run_batch(src, out_dir, method=method, preset=preset, address=address, workers=workers,
+                        chunk_frames=chunk_frames, codec=codec, crf=crf, overwrite=overwrite, strict=strict,
+                        progress=not _state["quiet"])
+    failed = [r for r in reports if r.status == "failed"]
+    _say(f"{len(reports) - len(failed)} of {len(reports)} films done; report in {out_dir / 'batch-report.json'}")
+    if failed:
+        typer.echo(f"oldfilm: error: {len(failed)} of {len(reports)} films failed (first: {failed[0].input}: "
+                   f"{failed[0].error})", err=True)
+        raise typer.Exit(1)
+
+
+@app.command()
 def colorize(
     src: Annotated[Path, typer.Argument(help="Black-and-white (or restored) video file or frame folder.")],
     dst: Annotated[Path, typer.Argument(help="Output file (.mp4/.mkv/.mov) or folder (no suffix).")],
