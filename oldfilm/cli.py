@@ -156,8 +156,8 @@ def batch(
     failed = [r for r in reports if r.status == "failed"]
     _say(f"{len(reports) - len(failed)} of {len(reports)} films done; report in {out_dir / 'batch-report.json'}")
     if failed:
-        typer.echo(f"oldfilm: error: {len(failed)} of {len(reports)} films failed (first: {failed[0].input}: "
-                   f"{failed[0].error})", err=True)
+        typer.echo(f"oldfilm: error: {len(failed)} of {len(reports)} films failed (first: {failed[0].error})",
+                   err=True)
         raise typer.Exit(1)
 
 

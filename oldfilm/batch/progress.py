@@ -48,7 +48,7 @@ class BatchProgress:
         from tqdm import tqdm
 
         if report.status == "ok":
-            line = f"{name}: ok, {report.frames} frames in {report.seconds:.1f} s ({report.fps:.1f} frames/s)"
+            line = f"{name}: ok, {report.frames} frames, {report.seconds:.1f} s of work ({report.fps:.1f} frames/s)"
             if report.lost_frames:
                 line += f"; {report.lost_frames} frame(s) lost to damage"
         elif report.status == "exists":

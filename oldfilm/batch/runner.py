@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import shutil
 import time
 from collections.abc import Callable
@@ -40,8 +41,8 @@ class FilmReport:
     lost_where: str = ""
     chunks: int = 0
     chunks_reused: int = 0
-    seconds: float = 0.0
-    fps: float = 0.0
+    seconds: float = 0.0  # compute time of the film's tasks (plan, chunks, join), summed over workers
+    fps: float = 0.0  # frames / seconds: one worker's throughput on this film
     flicker_in: float | None = None
     flicker_out: float | None = None
     error: str = ""
@@ -56,7 +57,6 @@ class _Film:
     parts: list[Path] = field(default_factory=list)
     left: int = 0  # chunks not finished
     done_frames: int = 0
-    t0: float = 0.0
 
 
 def run_batch(src: str | Path, out_dir: str | Path, *, method: str = "classical", preset: str = "auto",
@@ -99,56 +99,60 @@ def _connect(address: str | None, workers: int | None) -> tuple[Any, bool]:
     if ray.is_initialized():
         return ray, False
     if address:
-        ray.init(address=address, log_to_driver=False)
+        ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING)
     else:
-        ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False)
+        ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING)
     return ray, True
 
 
 # -- tasks (run on Ray workers) ---------------------------------------------------------------------
 
-def _one_thread() -> None:
-    """One CPU per task: OpenCV's and torch's own thread pools would fight the other tasks for cores."""
+def _one_thread() -> float:
+    """One CPU per task: OpenCV's and torch's own thread pools would fight the other tasks for cores.
+    Returns the start time."""
     import cv2
     import torch
 
     cv2.setNumThreads(1)
     torch.set_num_threads(1)
+    return time.perf_counter()
 
 
-def _plan_task(src: str, work: str) -> FilmPlan:
-    _one_thread()
-    return load_or_scan(src, Path(work))
+def _plan_task(src: str, work: str) -> tuple[FilmPlan, float]:
+    t0 = _one_thread()
+    return load_or_scan(src, Path(work)), time.perf_counter() - t0
 
 
-def _chunk_task(src: str, out: str, chunk: Chunk, pts: list[int], cuts: list[bool], settings: Settings) -> int:
-    _one_thread()
-    if Path(out).is_file():
-        return chunk.frames  # finished by an earlier attempt
-    return restore_chunk(src, Path(out), chunk, pts, cuts, settings)
+def _chunk_task(src: str, out: str, chunk: Chunk, pts: list[int], cuts: list[bool],
+                settings: Settings) -> tuple[int, float]:
+    t0 = _one_thread()
+    if not Path(out).is_file():  # else finished by an earlier attempt
+        restore_chunk(src, Path(out), chunk, pts, cuts, settings)
+    return chunk.frames, time.perf_counter() - t0
 
 
 def _join_task(src: str, dst: str, plan: FilmPlan, parts: list[str], codec: str, crf: int,
-               overwrite: bool) -> float | None:
-    _one_thread()
+               overwrite: bool) -> tuple[float | None, float]:
+    t0 = _one_thread()
     _, flicker = join_chunks(src, Path(dst), plan, [Path(p) for p in parts], codec=codec, crf=crf,
                              overwrite=overwrite)
-    return flicker
+    return flicker, time.perf_counter() - t0
 
 
-def _colour_task(job: FilmJob, codec: str, crf: int, overwrite: bool, strict: bool) -> ChunkedResult:
+def _colour_task(job: FilmJob, codec: str, crf: int, overwrite: bool,
+                 strict: bool) -> tuple[ChunkedResult, float]:
     """A film with colour keyframes, whole (colour propagates from its keyframes through the film)."""
     from oldfilm.io.video import open_video
     from oldfilm.restore.api import restore
 
-    _one_thread()
+    t0 = _one_thread()
     colour = {"refs": list(job.refs), "ref_frames": list(job.ref_frames) or None, "exemplar": job.exemplar,
               "match_in": job.input}
     restore(job.input, job.output, method=job.method, preset=job.preset, codec=codec, crf=crf,
             overwrite=overwrite, colorize=colour, strict=strict)
     with open_video(job.output) as r:
         frames = sum(1 for _ in r)
-    return ChunkedResult(job.output, frames, 1)
+    return ChunkedResult(job.output, frames, 1), time.perf_counter() - t0
 
 
 class _Scheduler:
@@ -174,7 +178,6 @@ class _Scheduler:
 
     def run(self) -> None:
         for f in self.films:
-            f.t0 = time.perf_counter()
             if f.job.output.exists() and not self.overwrite:
                 self._finish(f, "exists")
             elif f.job.colour:
@@ -187,10 +190,11 @@ class _Scheduler:
             for ref in ready:
                 kind, film, chunk = self.pending.pop(ref)
                 try:
-                    value = self.ray.get(ref)
+                    value, seconds = self.ray.get(ref)
                 except Exception as e:  # noqa: BLE001 - a task's failure is the film's, reported
                     self._fail(film, e)
                     continue
+                film.report.seconds += seconds
                 getattr(self, f"_on_{kind}")(film, value, chunk)
             self._fill()
         self.bar.close()
@@ -277,7 +281,7 @@ class _Scheduler:
     def _finish(self, film: _Film, status: str) -> None:
         r = film.report
         r.status = status
-        r.seconds = round(time.perf_counter() - film.t0, 3) if status != "exists" else 0.0
+        r.seconds = round(r.seconds, 3)
         r.fps = round(r.frames / r.seconds, 2) if r.seconds and status == "ok" else 0.0
         self.bar.film_done(film.job.input.name, r)
         if self.on_event is not None:
