@@ -254,7 +254,7 @@ class _Scheduler:
         shutil.rmtree(work_dir(film.job.output), ignore_errors=True)
 
     def _on_colour(self, film: _Film, result: ChunkedResult, _: Chunk | None) -> None:
-        film.report.frames = film.report.chunks = result.frames
+        film.report.frames, film.report.chunks = result.frames, 1
         self.bar.add_film(film.job.input.name, result.frames)
         self._count(film, result.frames)
         self._finish(film, "ok")
