@@ -115,7 +115,7 @@ def _restore_chunk(src: str | Path, out: Path, chunk: Chunk, pts: list[int], cut
         def frames() -> Iterator[np.ndarray]:
             if seek:
                 try:
-                    for arr, _ in reader.frames_at(pts, margin=0):
+                    for arr, _ in reader.frames_at(pts):
                         yield arr
                 except InputError as e:
                     raise _SeekFailed(str(e)) from None

@@ -259,18 +259,18 @@ class VideoReader:
         return (f"{self.path}: {self.frames_lost} frame(s) lost to damage: {where}{more}; the survivors keep "
                 "their timestamps (picture and sound stay in sync)")
 
-    def frames_at(self, stamps: list[int], margin: int = 0) -> Iterator[tuple[np.ndarray, int]]:
+    def frames_at(self, stamps: list[int]) -> Iterator[tuple[np.ndarray, int]]:
         """Yield ``(frame, pts)`` for exactly the frames whose (``frames_with_pts``) timestamps are
         ``stamps`` (increasing), seeking to the keyframe before the first instead of decoding from the start.
-        ``margin``: seek this many ticks earlier still. Raises ``InputError`` when one of them cannot be
-        decoded this way (a damaged file: read it in order with ``frames_with_pts`` instead)."""
+        Raises ``InputError`` when one of them cannot be decoded this way (a damaged file: read it in order
+        with ``frames_with_pts`` instead)."""
         if not stamps:
             return
         if self._container is None:  # a folder: the pts is the index
             for i, p in enumerate(stamps):
                 yield next(images.read_folder([self._files[p]], self.info))[0], stamps[i]
             return
-        self._container.seek(max(0, stamps[0] - margin), stream=self._stream, backward=True, any_frame=False)
+        self._container.seek(max(0, stamps[0]), stream=self._stream, backward=True, any_frame=False)
         want, k, last = stamps, 0, None
         for packet in self._container.demux(self._stream):
             try:
