@@ -134,12 +134,14 @@ def _restore_chunk(src: str | Path, out: Path, chunk: Chunk, pts: list[int], cut
         if settings.method == "classical":
             from oldfilm.restore.classical import ClassicalConfig, ClassicalRestorer
 
-            stream = ClassicalRestorer(ClassicalConfig(**opts)).run(frames(), cuts=cuts)
+            prime = max(0, chunk.lead - context("classical", opts)[1])  # warm-up beyond the windows' reach
+            stream = ClassicalRestorer(ClassicalConfig(**opts)).run(frames(), cuts=cuts, prime=prime)
         else:
+            prime = 0
             stream = restore_stream(frames(), settings.method, preset=settings.preset,
                                     weights=settings.weights, device=settings.device, **opts)
         with VideoWriter(out, reader.info, codec="ffv1", overwrite=True) as writer:
-            for k, img in enumerate(stream):
+            for k, img in enumerate(stream, prime):
                 if chunk.lead <= k < chunk.lead + chunk.frames:
                     writer.write(img, pts[k])
             if writer.frames_written != chunk.frames:

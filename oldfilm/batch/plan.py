@@ -26,7 +26,7 @@ from oldfilm.restore.scenes import SceneDetector
 SCRATCH_WARMUP = 42
 """Frames the line-scratch detector needs before its running coverage (weight 0.6 per frame) forgets its
 start: 0.6**42 ≈ 5e-10, far below float32 resolution, so a warmed-up piece matches the whole (measured
-bit-exact in tests/batch/test_chunked.py)."""
+bit-exact in tests/batch/test_chunked.py). These frames only pass the cheap ingest stage (``prime``)."""
 
 
 @dataclass(frozen=True)

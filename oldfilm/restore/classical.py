@@ -90,19 +90,22 @@ class ClassicalRestorer:
         self.cfg = config or ClassicalConfig()
         self.flow = DISFlow(self.cfg.flow_preset, self.cfg.flow_max_side)
 
-    def run(self, frames: Iterable[np.ndarray], cuts: Iterable[bool] | None = None) -> Iterator[np.ndarray]:
+    def run(self, frames: Iterable[np.ndarray], cuts: Iterable[bool] | None = None,
+            prime: int = 0) -> Iterator[np.ndarray]:
         """Restore a stream of (H, W, C) uint8/uint16/float frames; output dtype and shape match input.
 
         Three streaming stages: ingest (scene cuts, line scratches, luma statistics) → deflicker (needs
         ``deflicker_radius`` frames of look-ahead) → motion-compensated repair and denoise (``radius``).
         ``cuts``: the scene-cut flag of each frame when already known (a first pass over the whole film, so a
-        piece of it restores as it would in the whole); None: detected here."""
-        stream = self._ingest(frames, cuts)
+        piece of it restores as it would in the whole); None: detected here. ``prime``: the first frames only
+        warm up the state carried along a shot (the line-scratch detector) and yield nothing."""
+        stream = self._ingest(frames, cuts, prime)
         if self.cfg.deflicker:
             stream = self._deflicker_stage(stream)
         yield from _windows(stream, self.cfg.radius, self._restore_one)
 
-    def _ingest(self, frames: Iterable[np.ndarray], cuts: Iterable[bool] | None = None) -> Iterator[_Entry]:
+    def _ingest(self, frames: Iterable[np.ndarray], cuts: Iterable[bool] | None = None,
+                prime: int = 0) -> Iterator[_Entry]:
         detector = SceneDetector()
         known = iter(cuts) if cuts is not None else None
         scratches = LineScratchRemover() if self.cfg.line_scratches else None
@@ -119,6 +122,8 @@ class ClassicalRestorer:
             if scratches is not None:
                 img = scratches(img, luma)
                 luma = rgb_to_luma(img)
+            if i < prime:
+                continue
             yield _Entry(i, scene, img, luma, frame.dtype, _luma_stats(luma))
 
     def _deflicker_stage(self, entries: Iterable[_Entry]) -> Iterator[_Entry]:
