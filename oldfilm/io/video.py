@@ -243,6 +243,11 @@ class VideoReader:
         if gaps < missing:
             self.losses.append(FrameLoss(decoded - start - 1, last_pts if last_pts is not None else 0,
                                          missing - gaps))
+        while gaps > missing:  # a damaged stream's odd timestamps overstate the gaps: the count decides
+            last = self.losses.pop()
+            if last.count > gaps - missing:
+                self.losses.append(FrameLoss(last.after, last.pts, last.count - (gaps - missing)))
+            gaps -= min(last.count, gaps - missing)
 
     @property
     def frames_lost(self) -> int:

@@ -17,7 +17,8 @@ from oldfilm.batch.plan import work_dir
 from oldfilm.batch.runner import FilmReport, run_batch
 from oldfilm.cli import main
 from oldfilm.restore.api import restore
-from tests.batch.film import decoded, film, same
+from tests.batch.film import damaged, decoded, film, same
+from tests.clips import moving_clip, write_clip
 
 ray = pytest.importorskip("ray")
 
@@ -35,23 +36,26 @@ def test_folder_with_a_corrupt_file_finishes_the_others(ray_session, tmp_path: P
     film(films / "a.mkv", shot=20, second=6, seed=3)
     film(films / "b.mp4", shot=12, second=4, audio=True, seed=5)
     (films / "broken.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42" + os.urandom(3000))
+    damaged(write_clip(tmp_path / "c.mp4", moving_clip(t=40, h=96, w=128, channels=3)), films / "c.mp4")
     (films / "notes.txt").write_text("not a film")
     out = tmp_path / "out"
     reports = run_batch(films, out, chunk_frames=10, codec="ffv1", progress=False)
     status = {Path(r.input).name: r.status for r in reports}
-    assert status == {"a.mkv": "ok", "b.mp4": "ok", "broken.mp4": "failed"}
+    assert status == {"a.mkv": "ok", "b.mp4": "ok", "broken.mp4": "failed", "c.mp4": "ok"}
+    hurt = next(r for r in reports if r.input.endswith("c.mp4"))
+    assert hurt.lost_frames > 0 and f"{hurt.lost_frames} frame(s) lost" in hurt.lost_where
     bad = next(r for r in reports if r.status == "failed")
     assert "broken.mp4" in bad.error and "\n" not in bad.error
     assert not (out / "broken.mp4").exists()
     restore(films / "a.mkv", tmp_path / "a-whole.mkv", codec="ffv1")
     assert same(decoded(out / "a.mkv"), decoded(tmp_path / "a-whole.mkv"))  # chunked on Ray == whole
     report = json.loads((out / "batch-report.json").read_text())
-    assert (report["ok"], report["failed"], report["frames"]) == (2, 1, 26 + 16)
+    assert (report["ok"], report["failed"], report["frames"]) == (3, 1, 26 + 16 + 40 - hurt.lost_frames)
     assert next(r for r in report["results"] if r["status"] == "ok")["flicker_out"] is not None
     assert "broken.mp4" in (out / "batch-report.csv").read_text()
     assert not work_dir(out / "a.mkv").exists()
     again = run_batch(films, out, chunk_frames=10, progress=False)  # a rerun skips what is done
-    assert [r.status for r in again] == ["exists", "exists", "failed"]
+    assert [r.status for r in again] == ["exists", "exists", "failed", "exists"]
 
 
 def test_killed_worker_is_retried_and_finished_chunks_are_kept(ray_session, tmp_path: Path) -> None:  # noqa: ANN001
