@@ -69,7 +69,7 @@ def restore(
     src: Annotated[Path, typer.Argument(help="Input video file or frame folder.")],
     dst: Annotated[Path, typer.Argument(help="Output file (.mp4/.mkv/.mov) or folder (no suffix).")],
     method: Annotated[str, typer.Option(help="classical | rtn")] = "classical",
-    preset: Annotated[str, typer.Option(help="RTN preset: auto (best shipped) | guided | fast | rtn-paper")] = "auto",
+    preset: Annotated[str, typer.Option(help="RTN preset: auto | quality | guided | fast | rtn-paper")] = "auto",
     weights: Annotated[Path | None, typer.Option(help="RTN weights (.safetensors); default: shipped")] = None,
     device: Annotated[str, typer.Option(help="auto | cpu | cuda")] = "auto",
     start: Annotated[int, typer.Option(help="First frame (index).")] = 0,

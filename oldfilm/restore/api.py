@@ -20,7 +20,7 @@ log = logging.getLogger("oldfilm")
 METHODS = ("classical", "rtn")
 
 
-SHIPPED_ORDER = ("guided", "fast")
+SHIPPED_ORDER = ("quality", "guided", "fast")
 """RTN presets in order of preference (measured on ``oldfilm bench``) when their weights ship."""
 
 
@@ -47,7 +47,7 @@ def restore_stream(frames: Iterable[np.ndarray], method: str = "classical", *, p
 
     Args:
         method: "classical" (scratches, deflicker, motion-compensated median, denoise) or "rtn" (the learned network).
-        preset: the RTN preset ("guided", "fast" or "rtn-paper"; "auto": the best one shipped).
+        preset: the RTN preset ("quality", "guided", "fast" or "rtn-paper"; "auto": the best one shipped).
         weights: a .safetensors file for RTN; None uses the weights shipped in the package.
         device: "auto", "cpu" or "cuda" (RTN only).
         options: fields of ``ClassicalConfig`` (classical) or ``RTNEngine`` keyword arguments (rtn).

@@ -255,11 +255,13 @@ TRAIN_PRESETS: dict[str, TrainConfig] = {
                               val_every=1000, checkpoint_minutes=3.0),
     # the quality network (issue 14: features at 1/2 resolution, a full-resolution head with the denoiser's
     # evidence, a gated residual on the guide) on the 2-core CPU: precomputed shards reused across epochs, the
-    # per-clip dB loss so that light clips count as much as heavy ones, light damage drawn twice as often,
-    # a small temporal term, one torch thread (the session works beside it)
+    # per-clip dB loss so that light clips count as much as heavy ones, half the clips lightly damaged, half
+    # the clips with what digitised transfers add (degrade presets transfer-light / transfer: breathing local
+    # flicker, lingering dirt, clumped grain), a small temporal term, one torch thread (work goes on beside it)
     "quality-cpu": TrainConfig(
         name="quality-cpu", model=MODEL_PRESETS["quality"],
-        data=DataConfig(frames=5, crop=(96, 128), degrade_extra=("light", "light", "medium", "heavy"), weave=False,
+        data=DataConfig(frames=5, crop=(96, 128), degrade="transfer-light",
+                        degrade_extra=("light", "transfer-light", "medium", "transfer", "heavy"), weave=False,
                         shard_count=200, shard_size=16),
         loss=LossConfig(relative=True, temporal=0.1), steps=8000, batch_size=4, lr=2e-4, warmup=50, ema=0.995,
         workers=1, threads=1, log_every=5, val_every=500, checkpoint_minutes=5.0,
