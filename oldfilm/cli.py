@@ -51,8 +51,10 @@ def _say(msg: str) -> None:
 
 @app.command()
 def info(src: Annotated[Path, typer.Argument(help="A video file or a folder of frames.")]) -> None:
-    """Print what a video holds: size, fps, frame count, pixel format, rotation, audio."""
+    """Print what a video holds: size, fps, frame count, pixel format, rotation, audio, timecode, colour,
+    fields (interlaced, telecined or progressive, found by looking at the first frames)."""
     from oldfilm import probe
+    from oldfilm.io.fields import probe_fields
 
     i = probe(src)
     fps = f"{float(i.fps):.3f} ({i.fps})"
@@ -60,7 +62,11 @@ def info(src: Annotated[Path, typer.Argument(help="A video file or a folder of f
                        ("time base", i.time_base), ("frames", "unknown" if i.frame_count is None else i.frame_count),
                        ("duration", f"{i.duration:.3f} s" if i.duration else "unknown"), ("codec", i.codec),
                        ("pixel format", i.pix_fmt), ("channels", i.channels), ("bit depth", i.bit_depth),
-                       ("rotation", i.rotation), ("audio", "yes" if i.has_audio else "no")]:
+                       ("rotation", i.rotation), ("audio", "yes" if i.has_audio else "no"),
+                       ("sample bits", "float" if i.source_bits == 32 else i.source_bits),
+                       ("first frame", i.first_frame), ("timecode", i.timecode or "none"),
+                       ("colour", i.colour.describe()), ("field tag", i.field_order),
+                       ("fields", probe_fields(i).describe())]:
         typer.echo(f"{key:>13}: {value}")
 
 
@@ -68,15 +74,24 @@ def info(src: Annotated[Path, typer.Argument(help="A video file or a folder of f
 def restore(
     src: Annotated[Path, typer.Argument(help="Input video file or frame folder.")],
     dst: Annotated[Path, typer.Argument(help="Output file (.mp4/.mkv/.mov) or folder (no suffix).")],
-    method: Annotated[str, typer.Option(help="classical | rtn")] = "classical",
+    method: Annotated[str, typer.Option(help="classical | rtn | none (no restoration: convert only)")]
+    = "classical",
     preset: Annotated[str, typer.Option(help="RTN preset: auto | quality | guided | fast | rtn-paper")] = "auto",
     weights: Annotated[Path | None, typer.Option(help="RTN weights (.safetensors); default: shipped")] = None,
     device: Annotated[str, typer.Option(help="auto | cpu | cuda")] = "auto",
     start: Annotated[int, typer.Option(help="First frame (index).")] = 0,
     end: Annotated[int | None, typer.Option(help="Stop before this frame index.")] = None,
-    codec: Annotated[str, typer.Option(help="auto | h264 | ffv1 | png | tiff")] = "auto",
+    codec: Annotated[str, typer.Option(help="auto | h264 | ffv1 | prores | prores4444 | dnxhr (files); png | "
+                                            "tiff | dpx | exr (folders)")] = "auto",
     crf: Annotated[int, typer.Option(help="H.264 quality (lower is better; 17 ≈ visually lossless).")] = 17,
     overwrite: Annotated[bool, typer.Option(help="Replace an existing output.")] = False,
+    fields: Annotated[str, typer.Option(help="auto (as detected) | ivtc (undo 3:2 pulldown) | deinterlace | "
+                                             "none")] = "auto",
+    fps: Annotated[float | None, typer.Option(help="Retime to this rate: drops repeated frames if the "
+                                                   "transfer has them, else slows the film down.")] = None,
+    crop: Annotated[str | None, typer.Option(help="Restore only the picture area: auto (inside black or "
+                                                  "plain borders) | WxH+X+Y; borders kept as they are.")]
+    = None,
     colorize: Annotated[bool, typer.Option("--colorize", help="Also colour the film (needs --ref or "
                                                               "--exemplar), in the same pass.")] = False,
     ref: Annotated[list[Path] | None, typer.Option(help="With --colorize: a coloured keyframe (repeatable).")]
@@ -100,7 +115,8 @@ def restore(
     update, close = _progress("restore")
     try:
         out = api_restore(src, dst, method=method, preset=preset, weights=weights, device=device, start=start,
-                          end=end, codec=codec, crf=crf, overwrite=overwrite, progress=update, colorize=colour)
+                          end=end, codec=codec, crf=crf, overwrite=overwrite, progress=update, colorize=colour,
+                          fields=fields, fps=fps, crop=crop)
     finally:
         close()
     _say(f"wrote {out}")
