@@ -75,7 +75,7 @@ def retime(pairs: Iterator[tuple[np.ndarray, Any]], info: VideoInfo, target: Fra
     out = replace(info, fps=target, time_base=1 / target)
     if keep < length:
         head = list(islice(pairs, min(24, max(8, 3 * length))))
-        diffs = differences(head)
+        diffs = differences([f for f, _ in head])
         repeats = sum(d <= REPEAT for d in diffs)
         expected = len(head) * (length - keep) / length
         if head and repeats >= 0.8 * expected:
