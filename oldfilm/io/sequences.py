@@ -100,8 +100,9 @@ def read_coded_image(path: Path) -> tuple[np.ndarray, int, dict[str, str], Fract
 
 
 def encode_image(frame: np.ndarray, codec: str, bits: int, timecode: str | None = None,
-                 fps: Fraction | None = None) -> bytes:
-    """(H, W, C) uint8/uint16 → the bytes of one DPX (``bits`` 8/10/12/16) or EXR (32-bit float) file."""
+                 fps: Fraction | None = None, dpx_transfer: tuple[int, int] | None = None) -> bytes:
+    """(H, W, C) uint8/uint16 → the bytes of one DPX (``bits`` 8/10/12/16) or EXR (32-bit float) file;
+    DPX gets ``timecode``, ``fps`` and the transfer/colorimetric codes ``dpx_transfer`` in its header."""
     gray = frame.shape[2] == 1
     a16 = frame.astype(np.uint16) * 257 if frame.dtype == np.uint8 else frame
     if codec == "exr":
@@ -125,17 +126,19 @@ def encode_image(frame: np.ndarray, codec: str, bits: int, timecode: str | None 
     ctx.options = options
     packets = ctx.encode(vf) + ctx.encode(None)
     out = b"".join(bytes(p) for p in packets)
-    if codec == "dpx" and (timecode or fps):
-        out = add_dpx_industry_header(out, timecode, fps)
+    if codec == "dpx":
+        out = dpx_header_fields(out, timecode, fps, dpx_transfer)
     return out
 
 
-def add_dpx_industry_header(data: bytes, timecode: str | None, fps: Fraction | None) -> bytes:
-    """Insert DPX's film and television headers (SMPTE 268M, 384 bytes) with frame rate and timecode.
+def dpx_header_fields(data: bytes, timecode: str | None, fps: Fraction | None,
+                      transfer: tuple[int, int] | None = None) -> bytes:
+    """Insert DPX's film and television headers (SMPTE 268M, 384 bytes) with frame rate and timecode, and
+    set the image element's transfer characteristic and colorimetric codes.
 
     Written by hand because FFmpeg's DPX encoder writes the 1664-byte generic header only (no timecode,
-    no frame rate); its decoder reads both back (``frame.metadata['timecode']``). Fields left undefined
-    are all-ones, as the standard says."""
+    no frame rate) and always marks the pixels "unspecified video"; its decoder reads timecode and rate back
+    (``frame.metadata['timecode']``). Fields left undefined are all-ones, as the standard says."""
     if data[:4] not in (b"SDPX", b"XPDS") or len(data) < 1664:
         return data
     end = ">" if data[:4] == b"SDPX" else "<"
@@ -143,6 +146,8 @@ def add_dpx_industry_header(data: bytes, timecode: str | None, fps: Fraction | N
     if offset != 1664:
         return data  # already has an industry header
     head = bytearray(data[:1664])
+    if transfer is not None:
+        head[801], head[802] = transfer  # image element 1: transfer characteristic, colorimetric
     ind = bytearray(b"\xff" * 384)
     if fps:
         struct.pack_into(end + "f", ind, 1724 - 1664, float(fps))  # film header: frame rate
@@ -159,9 +164,22 @@ def add_dpx_industry_header(data: bytes, timecode: str | None, fps: Fraction | N
     return bytes(head + ind + image)
 
 
+def dpx_transfer(path: Path) -> tuple[int, int] | None:
+    """A DPX file's transfer characteristic and colorimetric codes (1 printing density, 3 logarithmic, 2
+    linear, ...). Read from the header by hand: FFmpeg maps only linear and BT.709 to its colour tags, so a
+    log scan's "printing density" would be lost."""
+    head = path.read_bytes()[:804]
+    if len(head) < 804 or head[:4] not in (b"SDPX", b"XPDS"):
+        return None
+    return head[801], head[802]
+
+
 def probe_sequence_extras(first: Path) -> dict[str, Any]:
-    """Extras of a sequence's first file for ``VideoInfo``: first frame number, timecode, fps, source bits."""
+    """Extras of a sequence's first file for ``VideoInfo``: first frame number, timecode, fps, source bits,
+    DPX transfer codes."""
     extras: dict[str, Any] = {"first_frame": frame_number(first) or 0}
+    if first.suffix.lower() == ".dpx":
+        extras["dpx_transfer"] = dpx_transfer(first)
     if first.suffix.lower() in CODEC_SUFFIXES:
         _, bits, meta, rate = read_coded_image(first)
         extras["source_bits"] = bits

@@ -55,6 +55,8 @@ class VideoInfo:
         timecode: SMPTE timecode of the first frame (container tag or DPX header), if any.
         colour: colour primaries, transfer, matrix and range as tagged.
         field_order: what the container says: "progressive", "tt"/"bb" (interlaced), "tb"/"bt", "unknown".
+        dpx_transfer: a DPX source's transfer characteristic and colorimetric codes (SMPTE 268M: 1 printing
+            density, 3 logarithmic, ...), written back to DPX outputs.
     """
 
     path: Path
@@ -76,6 +78,7 @@ class VideoInfo:
     timecode: str | None = None
     colour: ColourTags = field(default_factory=ColourTags)
     field_order: str = "unknown"
+    dpx_transfer: tuple[int, int] | None = None
 
 
 def info_for(frame: np.ndarray, fps: Fraction | int = 25, path: str | Path = "<memory>") -> VideoInfo:
@@ -332,7 +335,8 @@ class VideoWriter:
         bits = self.info.source_bits if self.info.bit_depth == 16 and self.info.source_bits in (10, 12) else \
             (16 if frame.dtype == np.uint16 else 8)
         tc = timecode_add(self.info.timecode, self._count, self.info.fps)
-        target.write_bytes(sequences.encode_image(frame, self.codec, bits, tc, self.info.fps))
+        target.write_bytes(sequences.encode_image(frame, self.codec, bits, tc, self.info.fps,
+                                                  self.info.dpx_transfer))
 
     @property
     def frames_written(self) -> int:

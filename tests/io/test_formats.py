@@ -18,7 +18,7 @@ from tests.clips import moving_clip
 
 
 def _scan(folder: Path, codec: str, bits: int, t: int = 4, first: int = 86400, tc: str | None = "01:00:00:00",
-          h: int = 48, w: int = 64) -> np.ndarray:
+          h: int = 48, w: int = 64, transfer: tuple[int, int] | None = None) -> np.ndarray:
     """A gradient-plus-noise RGB scan sequence of ``bits``-deep samples; returns the samples (T, H, W, 3)."""
     rng = np.random.default_rng(bits)
     folder.mkdir()
@@ -30,7 +30,7 @@ def _scan(folder: Path, codec: str, bits: int, t: int = 4, first: int = 86400, t
         f = np.clip(f, 0, top).astype(np.uint16)
         frames.append(f)
         data = sequences.encode_image(sequences.to16(f, bits), codec, bits,
-                                      timecode_add(tc, i, Fraction(24)), Fraction(24))
+                                      timecode_add(tc, i, Fraction(24)), Fraction(24), transfer)
         (folder / f"reel1.{first + i:07d}.{codec}").write_bytes(data)
     return np.stack(frames)
 
@@ -50,7 +50,7 @@ def test_depth_widening_is_exactly_inverted(bits: int) -> None:
 
 def test_dpx_10bit_sequence_passes_through_bit_exact_with_numbers_and_timecode(tmp_path: Path) -> None:
     src = tmp_path / "scan"
-    frames = _scan(src, "dpx", 10)
+    frames = _scan(src, "dpx", 10, transfer=(1, 1))  # a log scan: printing density
     with open_video(src) as r:
         i = r.info
         assert (i.source_bits, i.bit_depth, i.first_frame, i.timecode, i.fps) == (10, 16, 86400, "01:00:00:00", 24)
@@ -61,6 +61,7 @@ def test_dpx_10bit_sequence_passes_through_bit_exact_with_numbers_and_timecode(t
         arr, frame = _decoded(f)
         assert frame.format.name == "gbrp10le" and np.array_equal(arr, frames[k + 1])
         assert frame.metadata["timecode"] == f"01:00:00:{k + 1:02d}"
+        assert f.read_bytes()[801:803] == b"\x01\x01"
     mkv = oldfilm.restore(src, tmp_path / "archive.mkv", method="none", codec="ffv1")
     with av.open(str(mkv)) as c:
         s = c.streams.video[0]
