@@ -28,6 +28,10 @@ log = logging.getLogger("oldfilm")
 FIELD_MODES = ("auto", "ivtc", "deinterlace", "none")
 DETECT_FRAMES = 120
 """Frames ``detect_fields`` looks at (from the start of the range restored)."""
+MIN_SIZE = 64
+"""Frames narrower or shorter than this are not analysed (taken as progressive)."""
+MIN_LINES = 8
+"""Fewer lines than this are not deinterlaced or inverse-telecined even when asked (with a warning)."""
 
 
 @dataclass(frozen=True)
@@ -123,12 +127,16 @@ def detect_fields(frames: Iterable[np.ndarray], fps: Fraction = Fraction(25),
     """Interlacing, field order and 3:2 pulldown of a stream, by FFmpeg's ``idet``.
 
     Telecined: a share of repeated fields near pulldown's 2 in 5 with combed frames among clean ones;
-    interlaced: most frames combed. Still footage reads as progressive (nothing to tell fields apart)."""
+    interlaced: most frames combed (60 %). Still footage, and frames smaller than ``MIN_SIZE`` either way,
+    read as progressive (nothing to tell fields apart; on random noise idet's verdicts scatter below 64
+    pixels, at 64 × 64 and above they stay under half the frames)."""
     graph = src = sink = None
     last: av.VideoFrame | None = None
     n = 0
     for i, f in enumerate(frames):
         if i >= max_frames:
+            break
+        if min(f.shape[:2]) < MIN_SIZE:
             break
         if graph is None:
             graph, src, sink = _chain("yuv444p", f.shape[1], f.shape[0], fps, "idet", "")
@@ -152,7 +160,7 @@ def detect_fields(frames: Iterable[np.ndarray], fps: Fraction = Fraction(25),
     order = "tff" if c["tff"] >= c["bff"] else "bff"
     if n >= 10 and 0.2 * n <= c["repeated"] <= 0.6 * n and combed >= 0.15 * n:
         return FieldReport("telecined", order, n, c)
-    if n and combed > c["progressive"] and combed >= 0.3 * n:
+    if n and combed >= 0.6 * n:
         return FieldReport("interlaced", order, n, c)
     return FieldReport("progressive", None, n, c)
 
@@ -247,6 +255,11 @@ def apply_fields(pairs: Iterator[tuple[np.ndarray, Any]], info: VideoInfo, mode:
         if info.field_order in ("tt", "bb", "tb", "bt"):
             log.warning("%s: tagged interlaced (%s); restoring its frames as they are, fields together, "
                         "as --fields none asks", info.path, info.field_order)
+        return pairs, info
+    if info.height < MIN_LINES:
+        if mode != "auto":
+            log.warning("%s: %d lines are too few to tell fields apart; --fields %s ignored", info.path,
+                        info.height, mode)
         return pairs, info
     report = probe_fields(info, start)  # also for ivtc/deinterlace: the field order
     order = report.order or ("bff" if info.field_order in ("bb", "bt") else "tff")

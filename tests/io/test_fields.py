@@ -120,6 +120,12 @@ def test_interlaced_clip_is_detected_with_its_field_order(tmp_path: Path, order:
     assert progressive.kind == "progressive"
 
 
+@pytest.mark.parametrize("size", [(17, 33), (64, 80), (96, 128)])
+def test_noise_is_not_taken_for_fields(size: tuple[int, int]) -> None:
+    noise = np.random.default_rng(1).integers(0, 256, (30, *size, 3), dtype=np.uint8)
+    assert detect_fields(iter(noise)).kind == "progressive"
+
+
 def test_deinterlace_keeps_count_and_removes_combing(tmp_path: Path, caplog) -> None:
     fields = moving_clip(t=24, h=96, w=128, channels=3, step=4)
     src = write_ffv1(tmp_path / "i.mkv", interlace(fields, "tff"), Fraction(25))
