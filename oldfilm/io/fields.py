@@ -21,6 +21,7 @@ import numpy as np
 from av.filter import Graph
 
 from oldfilm.errors import UsageError
+from oldfilm.io.meta import timecode_rescale
 from oldfilm.io.video import VideoInfo, open_video
 
 log = logging.getLogger("oldfilm")
@@ -274,5 +275,6 @@ def apply_fields(pairs: Iterator[tuple[np.ndarray, Any]], info: VideoInfo, mode:
         return deinterlace(pairs, info.fps, order), replace(info, field_order="progressive")
     fps = info.fps * Fraction(4, 5)
     count = None if info.frame_count is None else info.frame_count * 4 // 5
-    out = replace(info, fps=fps, time_base=1 / fps, frame_count=count, field_order="progressive")
+    out = replace(info, fps=fps, time_base=1 / fps, frame_count=count, field_order="progressive",
+                  timecode=timecode_rescale(info.timecode, info.fps, fps))
     return ((f, None) for f in inverse_telecine(pairs, info.fps, order)), out

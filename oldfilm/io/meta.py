@@ -109,3 +109,15 @@ def timecode_add(tc: str | None, frames: int, fps: Fraction) -> str | None:
         n += 9 * d * tens + (d * ((rem - d) // per1) if rem > d else 0)
     ff, s_total = n % base, n // base
     return f"{s_total // 3600:02d}:{s_total // 60 % 60:02d}:{s_total % 60:02d}{sep}{ff:02d}"
+
+
+def timecode_rescale(tc: str | None, src_fps: Fraction, dst_fps: Fraction) -> str | None:
+    """``tc`` counted at ``dst_fps`` instead of ``src_fps``, at the same moment (the frame field scaled down;
+    non-drop at rates without drop-frame): for inverse telecine and re-timing."""
+    m = _TC.match(tc) if tc else None
+    src, dst = max(1, round(float(src_fps))), max(1, round(float(dst_fps)))
+    if m is None or src == dst:
+        return tc
+    h, mi, s, sep, f = m.groups()
+    sep = sep if dst in (30, 60) else ":"
+    return f"{h}:{mi}:{s}{sep}{min(dst - 1, int(f) * dst // src):02d}"

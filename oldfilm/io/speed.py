@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 
 from oldfilm.errors import UsageError
+from oldfilm.io.meta import timecode_rescale
 from oldfilm.io.video import VideoInfo
 
 log = logging.getLogger("oldfilm")
@@ -72,7 +73,7 @@ def retime(pairs: Iterator[tuple[np.ndarray, Any]], info: VideoInfo, target: Fra
     if target <= 0:
         raise UsageError(f"--fps {target}: must be positive")
     keep, length = cycle(info.fps, target)
-    out = replace(info, fps=target, time_base=1 / target)
+    out = replace(info, fps=target, time_base=1 / target, timecode=timecode_rescale(info.timecode, info.fps, target))
     if keep < length:
         head = list(islice(pairs, min(24, max(8, 3 * length))))
         diffs = differences([f for f, _ in head])

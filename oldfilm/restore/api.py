@@ -98,6 +98,8 @@ def restore(src: str | Path, dst: str | Path, *, method: str = "classical", pres
             total = max(0, (min(total, end) if end is not None else total) - start)
         film = conform(reader, start, end, fields=fields, fps=fps)
         info = film.info
+        if total is not None and info.frame_count and reader.info.frame_count:  # fewer after ivtc or --fps
+            total = total * info.frame_count // reader.info.frame_count
         stamps: deque[int | None] = deque()
 
         def frames() -> Iterator[np.ndarray]:

@@ -62,8 +62,11 @@ def interlace(fields: np.ndarray, order: str) -> np.ndarray:
     return np.stack(out)
 
 
-def write_ffv1(path: Path, frames: np.ndarray, rate: Fraction, field_order: int = 0) -> Path:
+def write_ffv1(path: Path, frames: np.ndarray, rate: Fraction, field_order: int = 0, timecode: str | None = None
+               ) -> Path:
     with av.open(str(path), "w") as c:
+        if timecode:
+            c.metadata["timecode"] = timecode
         s = c.add_stream("ffv1", rate=rate)
         s.width, s.height, s.pix_fmt = frames.shape[2], frames.shape[1], "bgr0"
         if field_order:
@@ -82,12 +85,12 @@ def test_pulldown_is_detected_and_undone_frame_exactly(tmp_path: Path, capsys) -
     film = moving_clip(t=24, h=96, w=128, channels=3, step=3)
     video = telecine(film)
     assert len(video) == 30
-    src = write_ffv1(tmp_path / "telecined.mkv", video, Fraction(30000, 1001))
+    src = write_ffv1(tmp_path / "telecined.mkv", video, Fraction(30000, 1001), timecode="01:00:00;25")
     assert main(["info", str(src)]) == 0
     assert "fields: telecined (TFF)" in capsys.readouterr().out
     dst = oldfilm.restore(src, tmp_path / "film.mkv", method="none", codec="ffv1")  # --fields auto
     with open_video(dst) as r:
-        assert r.info.fps == Fraction(24000, 1001)
+        assert r.info.fps == Fraction(24000, 1001) and r.info.timecode == "01:00:00:20"  # the same moment
         back = np.stack(list(r))
     assert back.shape == film.shape and np.array_equal(back, film)
 

@@ -12,7 +12,7 @@ import pytest
 import oldfilm
 from oldfilm.errors import OutputError
 from oldfilm.io import sequences
-from oldfilm.io.meta import timecode_add
+from oldfilm.io.meta import timecode_add, timecode_rescale
 from oldfilm.io.video import open_video
 from tests.clips import moving_clip
 
@@ -161,3 +161,9 @@ def test_dnxhr_is_10bit_hqx_and_refuses_small_frames(tmp_path: Path) -> None:
 ])
 def test_timecode_arithmetic(tc: str, n: int, fps: Fraction, want: str) -> None:
     assert timecode_add(tc, n, Fraction(fps)) == want
+
+
+def test_timecode_rescale_keeps_the_moment() -> None:
+    assert timecode_rescale("01:00:00;25", Fraction(30000, 1001), Fraction(24000, 1001)) == "01:00:00:20"
+    assert timecode_rescale("00:10:00:23", Fraction(24), Fraction(18)) == "00:10:00:17"
+    assert timecode_rescale("00:10:00:23", Fraction(24), Fraction(24)) == "00:10:00:23"
