@@ -14,8 +14,6 @@ import argparse  # noqa: E402
 import time  # noqa: E402
 from fractions import Fraction  # noqa: E402
 
-import numpy as np  # noqa: E402
-
 from oldfilm.bench.suite import machine  # noqa: E402
 from oldfilm.io.fields import deinterlace, detect_fields, inverse_telecine  # noqa: E402
 from tests.clips import moving_clip  # noqa: E402

@@ -36,6 +36,14 @@ class Conformed:
     keep_audio: bool = True
 
 
+def frame_rate(fps: Fraction | float) -> Fraction:
+    """A rate as given (18, 24, 25) or an NTSC rate typed in decimals (23.976 → 24000/1001)."""
+    if isinstance(fps, Fraction) or abs(fps - round(fps)) < 1e-6:
+        return Fraction(fps).limit_denominator(1001 * 1000)
+    ntsc = round(fps * 1.001)
+    return Fraction(ntsc * 1000, 1001) if abs(fps - ntsc / 1.001) < 0.005 else Fraction(fps).limit_denominator(1000)
+
+
 def conform(reader: VideoReader, start: int = 0, end: int | None = None, *, fields: str = "auto",
             fps: Fraction | float | None = None) -> Conformed:
     """The reader's frames ``[start, end)`` as the film's frames: see ``oldfilm.io.fields`` for ``fields``
@@ -51,5 +59,5 @@ def conform(reader: VideoReader, start: int = 0, end: int | None = None, *, fiel
     if fps is not None:
         from oldfilm.io import speed
 
-        pairs, info, keep_audio = speed.retime(pairs, info, Fraction(fps).limit_denominator(1001 * 1000))
+        pairs, info, keep_audio = speed.retime(pairs, info, frame_rate(fps))
     return Conformed(pairs, info, keep_audio)
