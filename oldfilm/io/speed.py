@@ -67,6 +67,17 @@ def drop_repeats(pairs: Iterator[tuple[np.ndarray, Any]], keep: int, length: int
             yield group[i]
 
 
+def repeat_share(diffs: list[float], length: int) -> float | None:
+    """Share of repeated frames in the cycles (``length`` frames) where something moves; None when every
+    cycle is still (a still picture repeats itself whatever the transfer did)."""
+    rep = [d <= REPEAT for d in diffs[1:]]
+    cycles = [rep[i:i + length] for i in range(0, len(rep) - length + 1, length)]
+    moving = [c for c in cycles if not all(c)]
+    if not moving:
+        return None
+    return sum(sum(c) for c in moving) / sum(len(c) for c in moving)
+
+
 def retime(pairs: Iterator[tuple[np.ndarray, Any]], info: VideoInfo, target: Fraction
            ) -> tuple[Iterator[tuple[np.ndarray, Any]], VideoInfo, bool]:
     """The stream at ``target`` fps: (pairs, info, whether the audio still fits)."""
@@ -76,12 +87,12 @@ def retime(pairs: Iterator[tuple[np.ndarray, Any]], info: VideoInfo, target: Fra
     out = replace(info, fps=target, time_base=1 / target, timecode=timecode_rescale(info.timecode, info.fps, target))
     if keep < length:
         head = list(islice(pairs, min(24, max(8, 3 * length))))
-        diffs = differences([f for f, _ in head])
-        repeats = sum(d <= REPEAT for d in diffs)
-        expected = len(head) * (length - keep) / length
-        if head and repeats >= 0.8 * expected:
-            log.warning("%s: %d of the first %d frames repeat the one before; dropping %d in every %d for "
-                        "%s fps", info.path, repeats, len(head), length - keep, length, target)
+        share = repeat_share(differences([f for f, _ in head]), length)
+        if share is None or share >= 0.6 * (length - keep) / length:
+            why = ("the first frames are still, so repeats cannot be told from stillness; assuming a transfer with "
+                   "repeats" if share is None else f"{share:.0%} of the moving first frames repeat the one before")
+            log.warning("%s: %s; dropping %d in every %d frames for %s fps", info.path, why, length - keep, length,
+                        target)
             count = None if info.frame_count is None else info.frame_count * keep // length
             frames = drop_repeats(chain(head, pairs), keep, length)
             return ((f, None) for f in frames), replace(out, frame_count=count), True

@@ -12,6 +12,7 @@ import pytest
 import oldfilm
 from oldfilm.errors import UsageError
 from oldfilm.io.crop import Box, detect_crop, parse_box, restore_within
+from oldfilm.io.speed import repeat_share
 from oldfilm.io.video import open_video
 from tests.clips import add_dust, moving_clip, write_clip
 from tests.io.test_fields import write_ffv1
@@ -63,7 +64,7 @@ def test_repeated_frames_of_a_transfer_are_dropped(tmp_path: Path, caplog) -> No
     src = write_clip(tmp_path / "t.mkv", shown, fps=24, codec="ffv1", audio=True)
     with caplog.at_level(logging.WARNING, logger="oldfilm"):
         dst = oldfilm.restore(src, tmp_path / "o.mkv", method="none", codec="ffv1", fps=18)
-    assert "dropping 1 in every 4" in caplog.text
+    assert "dropping 1 in every 4 frames" in caplog.text
     with av.open(str(dst)) as c:
         assert c.streams.video[0].average_rate == 18 and len(c.streams.audio) == 1
     with open_video(dst) as r:
@@ -82,3 +83,10 @@ def test_retiming_without_repeats_slows_the_film_and_drops_audio(tmp_path: Path,
         assert abs(float(c.duration / av.time_base) - 12 / 16) < 0.1
     with open_video(dst) as r:
         assert np.array_equal(np.stack(list(r)), film)
+
+
+def test_repeat_share_ignores_still_stretches() -> None:
+    moving, still = 0.05, 0.0
+    assert repeat_share([float("inf")] + [still] * 12, 4) is None
+    assert repeat_share([float("inf")] + [moving, still, moving, moving] * 3, 4) == 0.25
+    assert repeat_share([float("inf")] + [still] * 4 + [moving] * 8, 4) == 0.0
