@@ -52,8 +52,10 @@ def _say(msg: str) -> None:
 @app.command()
 def info(src: Annotated[Path, typer.Argument(help="A video file or a folder of frames.")]) -> None:
     """Print what a video holds: size, fps, frame count, pixel format, rotation, audio, timecode, colour,
-    fields (interlaced, telecined or progressive, found by looking at the first frames)."""
+    fields (interlaced, telecined or progressive) and picture area (inside borders), found by looking at the
+    first frames."""
     from oldfilm import probe
+    from oldfilm.io.crop import resolve_crop
     from oldfilm.io.fields import probe_fields
 
     i = probe(src)
@@ -66,7 +68,8 @@ def info(src: Annotated[Path, typer.Argument(help="A video file or a folder of f
                        ("sample bits", "float" if i.source_bits == 32 else i.source_bits),
                        ("first frame", i.first_frame), ("timecode", i.timecode or "none"),
                        ("colour", i.colour.describe()), ("field tag", i.field_order),
-                       ("fields", probe_fields(i).describe())]:
+                       ("fields", probe_fields(i).describe()),
+                       ("picture area", resolve_crop("auto", i) or "whole frame (no borders found)")]:
         typer.echo(f"{key:>13}: {value}")
 
 

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import oldfilm
+from oldfilm.cli import main
 from oldfilm.errors import UsageError
 from oldfilm.io.crop import Box, detect_crop, parse_box, restore_within
 from oldfilm.io.speed import repeat_share
@@ -27,10 +28,12 @@ def _letterboxed(t: int = 8) -> np.ndarray:
     return np.concatenate([top, pic, bottom], axis=1)
 
 
-def test_letterbox_is_found_and_its_bars_stay_untouched(tmp_path: Path) -> None:
+def test_letterbox_is_found_and_its_bars_stay_untouched(tmp_path: Path, capsys) -> None:
     frames = _letterboxed()
     assert detect_crop(iter(frames)) == Box(0, 12, 96, 64)
     src = write_ffv1(tmp_path / "lb.mkv", frames, 24)
+    assert main(["info", str(src)]) == 0
+    assert "picture area: 96x64+0+12" in capsys.readouterr().out
     dst = oldfilm.restore(src, tmp_path / "out.mkv", method="classical", codec="ffv1", crop="auto")
     with open_video(dst) as r:
         out = np.stack(list(r))
