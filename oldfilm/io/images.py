@@ -76,13 +76,14 @@ def probe_folder(folder: Path, files: list[Path]) -> VideoInfo:
     extras = {"source_bits": first.dtype.itemsize * 8, **sequences.probe_sequence_extras(files[0])}
     fps = extras.pop("fps", None) or FOLDER_FPS
     bits = extras["source_bits"]
+    suffix = files[0].suffix.lower()
     h, w, c = first.shape
     if w * h > MAX_PIXELS:
         raise InputError(f"{files[0]}: frame size {w}x{h} is larger than the supported {MAX_PIXELS} pixels")
     return VideoInfo(
         path=folder, width=w, height=h, fps=fps, time_base=1 / fps, frame_count=len(files),
         duration=len(files) / float(fps), rotation=0,
-        pix_fmt=f"{files[0].suffix.lstrip('.').lower()}-{'gray' if c == 1 else 'rgb'}{'f' if bits == 32 else bits}",
+        pix_fmt=f"{suffix[1:]}-{'gray' if c == 1 else 'rgb'}{'f' if suffix == '.exr' else ''}{bits}",
         channels=c, bit_depth=16 if first.dtype == np.uint16 else 8, codec="image", has_audio=False, is_folder=True,
         **extras,
     )

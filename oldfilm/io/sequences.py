@@ -4,7 +4,8 @@ OpenCV in this build has no OpenEXR and no DPX, so both go through PyAV's ``dpx`
 one file = one packet. Samples deeper than 8 bits become uint16 by bit replication (10-bit ``v`` →
 ``v << 6 | v >> 4``), which ``from16`` inverts exactly, so a 10- or 12-bit scan passes through bit-exact.
 EXR (float) is mapped [0, 1] → 0..65535 (values outside are clipped, with a warning); written back as
-32-bit float, the 16-bit codes survive exactly.
+32-bit float the 16-bit codes survive exactly, and a half-float source is written back as half: every half
+value from 1/64 to 1 survives exactly (darker ones are finer than 16-bit steps and are rounded to them).
 """
 
 from __future__ import annotations
@@ -64,9 +65,11 @@ def decode_file(path: Path) -> tuple[av.VideoFrame, Fraction | None]:
 
 
 def sample_bits(frame: av.VideoFrame) -> int:
-    """Bits per sample of a decoded frame's pixel format (32 for float)."""
-    if "f32" in frame.format.name or "f16" in frame.format.name:
+    """Bits per sample of a decoded frame's pixel format (16 for half float, 32 for float)."""
+    if "f32" in frame.format.name:
         return 32
+    if "f16" in frame.format.name:
+        return 16
     try:
         return max(c.bits for c in frame.format.components)
     except ValueError:
@@ -78,7 +81,7 @@ def frame_to_array(frame: av.VideoFrame, path: Path | str = "") -> np.ndarray:
     name = frame.format.name
     gray = name.startswith(("gray", "ya", "mono"))
     if "f32" in name or "f16" in name:
-        arr = frame.reformat(format="grayf32le" if gray else "gbrpf32le").to_ndarray()
+        arr = _float_planes(frame, gray)
         if float(arr.min()) < 0.0 or float(arr.max()) > 1.0:
             log.warning("%s: float samples outside [0, 1] were clipped to 16-bit range", path)
         arr = np.clip(np.nan_to_num(arr) * 65535.0 + 0.5, 0, 65535).astype(np.uint16)
@@ -93,6 +96,20 @@ def frame_to_array(frame: av.VideoFrame, path: Path | str = "") -> np.ndarray:
     return arr[..., None] if arr.ndim == 2 else arr
 
 
+def _float_planes(frame: av.VideoFrame, gray: bool) -> np.ndarray:
+    """A float frame's samples as float32 (H, W[, 3]) RGB, read plane by plane: PyAV has no numpy
+    conversion for half floats, and swscale's half → float conversion is not exact."""
+    name = frame.format.name
+    if not (name.startswith(("gbrp", "gbrap", "gray")) and name.endswith(("f16le", "f32le"))):
+        return frame.reformat(format="grayf32le" if gray else "gbrpf32le").to_ndarray()
+    dtype = np.float16 if "f16" in name else np.float32
+    planes = [np.frombuffer(bytes(p), dtype).reshape(p.height, -1)[:, :p.width] for p in frame.planes]
+    if gray:
+        return planes[0].astype(np.float32)
+    g, b, r = planes[:3]  # planar RGB is stored G, B, R (then alpha)
+    return np.stack([r, g, b], -1).astype(np.float32)
+
+
 def read_coded_image(path: Path) -> tuple[np.ndarray, int, dict[str, str], Fraction | None]:
     """A DPX/EXR file → (frame array, source bits, frame metadata, frame rate from the header or None)."""
     frame, rate = decode_file(path)
@@ -101,15 +118,18 @@ def read_coded_image(path: Path) -> tuple[np.ndarray, int, dict[str, str], Fract
 
 def encode_image(frame: np.ndarray, codec: str, bits: int, timecode: str | None = None,
                  fps: Fraction | None = None, dpx_transfer: tuple[int, int] | None = None) -> bytes:
-    """(H, W, C) uint8/uint16 → the bytes of one DPX (``bits`` 8/10/12/16) or EXR (32-bit float) file;
+    """(H, W, C) uint8/uint16 → the bytes of one DPX (``bits`` 8/10/12/16) or EXR (``bits`` 16: half, else
+    32-bit float) file;
     DPX gets ``timecode``, ``fps`` and the transfer/colorimetric codes ``dpx_transfer`` in its header."""
     gray = frame.shape[2] == 1
     a16 = frame.astype(np.uint16) * 257 if frame.dtype == np.uint8 else frame
     if codec == "exr":
         fmt = "grayf32le" if gray else "gbrpf32le"
         data = (a16.astype(np.float32) / np.float32(65535.0))
+        if bits == 16:  # round to half here (to nearest): the encoder's own float → half conversion truncates
+            data = data.astype(np.float16).astype(np.float32)
         vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(data[..., 0] if gray else data), format=fmt)
-        options = {"compression": "zip1"}
+        options = {"compression": "zip1", "format": "half" if bits == 16 else "float"}
     elif codec == "dpx":
         if gray:
             bits = 8 if bits <= 8 else 16  # FFmpeg's DPX encoder writes gray only at 8 or 16 bits
@@ -162,6 +182,16 @@ def dpx_header_fields(data: bytes, timecode: str | None, fps: Fraction | None,
     struct.pack_into(end + "I", head, 28, 384)  # industry header size
     struct.pack_into(end + "I", head, 808, 2048)  # image element 1: offset to its data
     return bytes(head + ind + image)
+
+
+def output_bits(codec: str, info: Any, frame: np.ndarray) -> int:
+    """Sample depth of an image output: DPX keeps a 10/12-bit source's depth (else 16 or 8 as the frames);
+    EXR is half for a half-float EXR source, else 32-bit float."""
+    if codec == "exr":
+        return 16 if info.source_bits == 16 and "exr" in (info.codec, info.pix_fmt.split("-")[0]) else 32
+    if info.bit_depth == 16 and info.source_bits in (10, 12):
+        return info.source_bits
+    return 16 if frame.dtype == np.uint16 else 8
 
 
 def dpx_transfer(path: Path) -> tuple[int, int] | None:

@@ -49,8 +49,8 @@ class VideoInfo:
         codec: the source video codec name ("image" for folders).
         has_audio: whether an audio stream exists (it is copied to the output).
         is_folder: a folder of images.
-        source_bits: bits per sample of the source (8, 10, 12, 16; 32 for float EXR); outputs keep it
-            where their format can.
+        source_bits: bits per sample of the source (8, 10, 12, 16; EXR: 16 half, 32 float); outputs keep
+            it where their format can.
         first_frame: number of the first frame (an image sequence's first file number, else 0).
         timecode: SMPTE timecode of the first frame (container tag or DPX header), if any.
         colour: colour primaries, transfer, matrix and range as tagged.
@@ -332,8 +332,7 @@ class VideoWriter:
         if self.codec in ("png", "tiff"):
             images.write_image(target, frame)
             return
-        bits = self.info.source_bits if self.info.bit_depth == 16 and self.info.source_bits in (10, 12) else \
-            (16 if frame.dtype == np.uint16 else 8)
+        bits = sequences.output_bits(self.codec, self.info, frame)
         tc = timecode_add(self.info.timecode, self._count, self.info.fps)
         target.write_bytes(sequences.encode_image(frame, self.codec, bits, tc, self.info.fps,
                                                   self.info.dpx_transfer))

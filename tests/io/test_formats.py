@@ -18,26 +18,32 @@ from tests.clips import moving_clip
 
 
 def _scan(folder: Path, codec: str, bits: int, t: int = 4, first: int = 86400, tc: str | None = "01:00:00:00",
-          h: int = 48, w: int = 64, transfer: tuple[int, int] | None = None) -> np.ndarray:
-    """A gradient-plus-noise RGB scan sequence of ``bits``-deep samples; returns the samples (T, H, W, 3)."""
+          h: int = 48, w: int = 64, transfer: tuple[int, int] | None = None, file_bits: int | None = None,
+          low: int = 0) -> np.ndarray:
+    """A gradient-plus-noise RGB scan sequence of ``bits``-deep samples from ``low`` up, stored at ``file_bits``
+    (default ``bits``; EXR: 16 half, 32 float); returns the samples (T, H, W, 3)."""
     rng = np.random.default_rng(bits)
     folder.mkdir()
-    ramp = np.linspace(0, (1 << bits) - 1, h * w).reshape(h, w)
+    ramp = np.linspace(low, (1 << bits) - 1, h * w).reshape(h, w)
     top = (1 << bits) - 1
     frames = []
     for i in range(t):
         f = np.stack([ramp, ramp[::-1], ramp[:, ::-1]], -1) + rng.normal(0, top / 100, (h, w, 3))
-        f = np.clip(f, 0, top).astype(np.uint16)
+        f = np.clip(f, low, top).astype(np.uint16)
         frames.append(f)
-        data = sequences.encode_image(sequences.to16(f, bits), codec, bits,
+        data = sequences.encode_image(sequences.to16(f, bits), codec, file_bits or bits,
                                       timecode_add(tc, i, Fraction(24)), Fraction(24), transfer)
         (folder / f"reel1.{first + i:07d}.{codec}").write_bytes(data)
     return np.stack(frames)
 
 
 def _decoded(path: Path) -> tuple[np.ndarray, av.VideoFrame]:
+    """The stored samples (half floats read plane by plane: PyAV has no numpy conversion for them)."""
     frame, _ = sequences.decode_file(path)
-    return frame.to_ndarray(), frame
+    if "f16" not in frame.format.name:
+        return frame.to_ndarray(), frame
+    planes = [np.frombuffer(bytes(p), np.float16).reshape(p.height, -1)[:, :p.width] for p in frame.planes]
+    return np.stack(planes, -1), frame
 
 
 @pytest.mark.parametrize("bits", [10, 12])
@@ -70,21 +76,24 @@ def test_dpx_10bit_sequence_passes_through_bit_exact_with_numbers_and_timecode(t
     assert oldfilm.probe(mkv).timecode == "01:00:00:00"
 
 
-def test_exr_16bit_sequence_passes_through_bit_exact(tmp_path: Path) -> None:
+@pytest.mark.parametrize("file_bits, fmt, low", [(32, "gbrpf32le", 0), (16, "gbrpf16le", 1024)])
+def test_exr_16bit_sequence_passes_through_bit_exact(tmp_path: Path, file_bits: int, fmt: str, low: int) -> None:
+    """16-bit codes in float EXR, over the whole range; half-float EXR from 1/64 of full scale up (below,
+    halves are finer than 16-bit steps)."""
     src = tmp_path / "exr"
-    _scan(src, "exr", 16, first=1001, tc=None)
+    _scan(src, "exr", 16, first=1001, tc=None, file_bits=file_bits, low=low)
     out = oldfilm.restore(src, tmp_path / "out", method="none", codec="exr")
     names = sorted(p.name for p in out.iterdir())
     assert names[0] == "001001.exr" and len(names) == 4
     for a, b in zip(sorted(src.iterdir()), sorted(out.iterdir()), strict=True):
-        fa, fb = _decoded(a)[0], _decoded(b)[0]
-        assert fb.dtype == np.float32 and np.array_equal(fa, fb)
+        (fa, frame_a), (fb, frame_b) = _decoded(a), _decoded(b)
+        assert frame_a.format.name == frame_b.format.name == fmt and np.array_equal(fa, fb)
 
 
 @pytest.mark.parametrize("codec, bits, fmt", [("dpx", 10, "gbrp10le"), ("exr", 16, "gbrpf32le")])
 def test_classical_restore_keeps_depth(tmp_path: Path, codec: str, bits: int, fmt: str) -> None:
     src = tmp_path / "scan"
-    frames = _scan(src, codec, bits, t=5)
+    frames = _scan(src, codec, bits, t=5, file_bits=32 if codec == "exr" else bits)
     out = oldfilm.restore(src, tmp_path / "out", method="classical", codec=codec)
     arr, frame = _decoded(sorted(out.iterdir())[2])
     assert frame.format.name == fmt
