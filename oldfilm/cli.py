@@ -234,6 +234,28 @@ def train(
     _say(f"wrote {out}")
 
 
+@app.command()
+def ui(
+    port: Annotated[int, typer.Option(help="Port to listen on (0: any free one).")] = 8765,
+    host: Annotated[str, typer.Option(help="Address to listen on; the default serves this machine only.")]
+    = "127.0.0.1",
+    work: Annotated[Path | None, typer.Option(help="Work folder: the only place the app writes "
+                                                   "(default: ~/.cache/oldfilm/ui).")] = None,
+    max_upload_mb: Annotated[float, typer.Option(help="Largest upload accepted, in MiB.")] = 2048,
+) -> None:
+    """Start the local web app (open a film, before/after, colour, restore, download); needs oldfilm[ui]."""
+    from oldfilm.errors import UsageError
+
+    try:
+        from oldfilm.ui import serve
+        from oldfilm.ui import server as _  # noqa: F401 - fails here, not mid-start, when the extra is missing
+    except ModuleNotFoundError as e:
+        raise UsageError(f"the web app needs {e.name}: pip install 'oldfilm[ui]'") from None
+    from oldfilm.io.sources import cache_dir
+
+    serve(work or cache_dir() / "ui", host=host, port=port, max_upload_mb=max_upload_mb)
+
+
 def _on_sigterm(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
