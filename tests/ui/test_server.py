@@ -227,3 +227,17 @@ def test_cli_serves_on_localhost_by_default(monkeypatch: pytest.MonkeyPatch, tmp
     monkeypatch.setattr(oldfilm.ui, "serve", lambda work, **kw: seen.update(work=work, **kw))
     assert main(["ui", "--port", "9123", "--work", str(tmp_path)]) == 0
     assert seen == {"work": tmp_path, "host": "127.0.0.1", "port": 9123, "max_upload_mb": 2048}
+
+
+def test_demo_clip_is_read_from_the_cache_without_writing_there(app: TestClient, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = tmp_path / "oldfilm-cache"
+    (cache / "sources").mkdir(parents=True)
+    write_clip(cache / "sources" / "bikes.mp4", moving_clip(t=6, channels=3))
+    monkeypatch.setenv("OLDFILM_CACHE", str(cache))
+    before = sorted(cache.rglob("*"))
+    v = app.post("/api/videos/demo", json={"name": "bikes"}, headers=H).json()
+    assert v["frames"] == 6 and v["name"] == "bikes (demo)"
+    assert sorted(cache.rglob("*")) == before
+    r = app.post("/api/videos/demo", json={"name": "nope"}, headers=H)
+    assert r.status_code == 400 and "unknown demo" in r.json()["error"]

@@ -168,9 +168,10 @@ async function showMetrics(jobId, videoId) {
     const [a, b] = await Promise.all([api(`/api/videos/${videoId}/metrics`), api(`/api/jobs/${jobId}/metrics`)]);
     $("#metrics-title").textContent = "— input vs output";
     $("#metrics-table").innerHTML = `<tr><th></th><th>input</th><th>output</th></tr>` +
-      METRICS.map(([k, label]) => `<tr><td>${label}</td><td>${fmtNum(a.scores[k])}</td><td>${fmtNum(b.scores[k])}</td></tr>`).join("");
+      METRICS.map(([k, label]) => `<tr><td>${label}</td><td>${fmtNum(a.scores[k])}</td><td>${fmtNum(b.scores[k])}</td></tr>`).join("") +
+      `<tr><td colspan="3" class="hint">↓ lower is better · – not scored (frames too small or too few)</td></tr>`;
     plot([[a.flicker_per_frame, "#b36b00", "input"], [b.flicker_per_frame, "#1f5fa8", "output"]]);
-    box.scrollIntoView({ behavior: "smooth" });
+    box.scrollIntoView({ block: "nearest" });
   }, $("#metrics-title"));
 }
 
@@ -182,7 +183,7 @@ function plot(series) {
   let svg = `<line x1="${pad}" x2="${W - pad}" y1="${H / 2}" y2="${H / 2}" stroke="#bbb"/>` +
     `<text x="2" y="12" font-size="10">+${top.toPrecision(2)}</text><text x="2" y="${H - 4}" font-size="10">−${top.toPrecision(2)}</text>`;
   for (const [s, colour, name] of series) {
-    const pts = s.map((v, i) => `${x(i + 1).toFixed(1)},${y(v).toFixed(1)}`).join(" ");
+    const pts = s.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(" ");
     svg += `<polyline class="${name}" fill="none" stroke="${colour}" stroke-width="1.5" points="${pts}"/>`;
   }
   $("#flicker-plot").innerHTML = svg;
