@@ -253,7 +253,10 @@ def ui(
         raise UsageError(f"the web app needs {e.name}: pip install 'oldfilm[ui]'") from None
     from oldfilm.io.sources import cache_dir
 
-    serve(work or cache_dir() / "ui", host=host, port=port, max_upload_mb=max_upload_mb)
+    try:
+        serve(work or cache_dir() / "ui", host=host, port=port, max_upload_mb=max_upload_mb)
+    except KeyboardInterrupt:  # Ctrl-C is how the app is stopped (running jobs were cancelled, outputs dropped)
+        _say("oldfilm ui: stopped")
 
 
 def _on_sigterm(signum: int, frame: Any) -> None:

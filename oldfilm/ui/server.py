@@ -3,8 +3,9 @@
 Why Starlette and not Gradio: the page needs a scrubber, a before/after slider, a job list that outlives the
 tab and a plot — plain HTML/JS does that in a few hundred lines, with two small dependencies (starlette,
 uvicorn) and nothing fetched from a CDN, so it works offline; Gradio brings FastAPI, pydantic, pandas and
-huggingface_hub among many others, its default theme loads web fonts and it sends analytics unless told not to. Uploads come as the raw request body (no multipart parser needed),
-streamed to the work folder with a size limit.
+huggingface_hub among many others, its default theme loads web fonts and it sends analytics unless told not
+to. Uploads come as the raw request body (no multipart parser needed), streamed to the work folder with a
+size limit.
 
 Mutating requests must carry ``X-Oldfilm: 1`` (a page on another site cannot send that header without the
 server's consent), and the Host header must name this machine, so other sites cannot drive the app.
