@@ -246,12 +246,13 @@ def ui(
     """Start the local web app (open a film, before/after, colour, restore, download); needs oldfilm[ui]."""
     from oldfilm.errors import UsageError
 
-    try:
-        from oldfilm.ui import serve
-        from oldfilm.ui import server as _  # noqa: F401 - fails here, not mid-start, when the extra is missing
+    try:  # the optional extra: say what to install rather than fail mid-start
+        import starlette  # noqa: F401
+        import uvicorn  # noqa: F401
     except ModuleNotFoundError as e:
         raise UsageError(f"the web app needs {e.name}: pip install 'oldfilm[ui]'") from None
     from oldfilm.io.sources import cache_dir
+    from oldfilm.ui import serve
 
     try:
         serve(work or cache_dir() / "ui", host=host, port=port, max_upload_mb=max_upload_mb)

@@ -241,3 +241,19 @@ def test_demo_clip_is_read_from_the_cache_without_writing_there(app: TestClient,
     assert sorted(cache.rglob("*")) == before
     r = app.post("/api/videos/demo", json={"name": "nope"}, headers=H)
     assert r.status_code == 400 and "unknown demo" in r.json()["error"]
+
+
+def test_cli_without_the_extra_says_what_to_install(monkeypatch: pytest.MonkeyPatch,
+                                                    capsys: pytest.CaptureFixture) -> None:
+    import sys
+
+    import oldfilm.ui
+    from oldfilm.cli import main
+
+    def must_not_serve(*args: object, **kw: object) -> None:
+        raise AssertionError("served without starlette")
+
+    monkeypatch.setattr(oldfilm.ui, "serve", must_not_serve)
+    monkeypatch.setitem(sys.modules, "starlette", None)  # as if starlette were not installed
+    assert main(["ui", "--port", "0"]) == 2
+    assert "pip install 'oldfilm[ui]'" in capsys.readouterr().err
