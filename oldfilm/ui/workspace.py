@@ -101,8 +101,9 @@ class Workspace:
         self.max_upload = max_upload
         for sub in ("videos", "jobs", "cache"):
             (self.root / sub).mkdir(parents=True, exist_ok=True)
-        for stale in (self.root / "videos").glob("*/.upload*"):  # an upload cut off by a stopped server
-            stale.unlink()
+        for folder in (self.root / "videos").iterdir():  # an upload cut off by a stopped server
+            if folder.is_dir() and not (folder / "video.json").exists():
+                shutil.rmtree(folder, ignore_errors=True)
 
     # -- films --------------------------------------------------------------------------------------------
     def video_dir(self, vid: str) -> Path:

@@ -102,6 +102,7 @@ def test_open_preview_restore_download_in_chromium(server: str, browser: WebDriv
     sizes = browser.execute_script("return ['before', 'after'].map(i => document.getElementById(i).naturalWidth)")
     assert sizes == [64, 64]
     browser.find_element(By.CSS_SELECTOR, "input[name=view][value=slider]").click()
+    assert "slider" in browser.find_element(By.ID, "pair").get_attribute("class")
 
     # the whole restore, to the end, then the download
     browser.find_element(By.ID, "run").click()
@@ -115,6 +116,11 @@ def test_open_preview_restore_download_in_chromium(server: str, browser: WebDriv
     with av.open(str(got[0])) as c:
         assert sum(1 for _ in c.decode(video=0)) == 12
 
+    # a reload finds the film and the job again (they live in the server, not in the tab)
+    browser.refresh()
+    wait_for(browser, "the job after a reload", lambda d: d.find_elements(By.CSS_SELECTOR, "#jobs .state-done"))
+    wait_for(browser, "the film after a reload", lambda d: d.find_element(By.ID, "film-name").text == "film.mp4")
+
     # metrics of input and output, with the per-frame flicker plot
     browser.find_element(By.CSS_SELECTOR, "#jobs button.metrics").click()
     lines = "#flicker-plot polyline"
@@ -123,7 +129,12 @@ def test_open_preview_restore_download_in_chromium(server: str, browser: WebDriv
 
     shot = os.environ.get("OLDFILM_UI_SCREENSHOT")
     if shot:
-        browser.find_element(By.CSS_SELECTOR, "input[name=view][value=side]").click()
+        scrub = browser.find_element(By.ID, "scrub")  # the reload cleared the before/after: again, side by side
+        for _ in range(6):
+            scrub.send_keys(Keys.ARROW_RIGHT)
+        browser.find_element(By.ID, "preview").click()
+        wait_for(browser, "the after image",
+                 lambda d: (d.find_element(By.ID, "after").get_attribute("src") or "").startswith("data:"))
         browser.execute_script("window.scrollTo(0, 0)")
         png = browser.get_screenshot_as_png()
         img = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)

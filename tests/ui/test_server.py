@@ -182,7 +182,7 @@ def test_cancel_leaves_nothing_behind(app: TestClient, clip: Path, work: Path,
     assert app.get(f"/api/jobs/{job['id']}/download").status_code == 400
 
 
-def test_a_job_cut_off_by_a_stop_is_marked_and_cleaned(work: Path) -> None:
+def test_work_cut_off_by_a_stop_is_marked_and_cleaned(work: Path) -> None:
     with client(work):
         pass
     folder = work / "jobs" / "0123456789ab"
@@ -191,10 +191,14 @@ def test_a_job_cut_off_by_a_stop_is_marked_and_cleaned(work: Path) -> None:
               "output": "x-restored.mp4", "state": "running"}
     (folder / "job.json").write_text(json.dumps(record))
     (folder / ".x-restored.oldfilm-partial-123.mp4").write_bytes(b"half")
+    cut_upload = work / "videos" / "ba9876543210"
+    cut_upload.mkdir()
+    (cut_upload / ".upload.mp4").write_bytes(b"half a film")
     with client(work) as app:
         job = app.get("/api/jobs/0123456789ab").json()
     assert job["state"] == "interrupted"
     assert sorted(p.name for p in folder.iterdir()) == ["job.json"]
+    assert not cut_upload.exists()
 
 
 def test_colour_keyframe_preview_and_whole_film(app: TestClient, tmp_path: Path, work: Path) -> None:
