@@ -23,6 +23,7 @@ demo: setup
 	$(BIN)/python -m oldfilm.demo
 
 test: setup
+	bash scripts/install_browser.sh   # Chromium for the web app's browser test
 	OMP_NUM_THREADS=2 $(BIN)/python -m pytest
 
 lint: setup

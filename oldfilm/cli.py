@@ -253,6 +253,32 @@ def train(
     _say(f"wrote {out}")
 
 
+@app.command()
+def ui(
+    port: Annotated[int, typer.Option(help="Port to listen on (0: any free one).")] = 8765,
+    host: Annotated[str, typer.Option(help="Address to listen on; the default serves this machine only.")]
+    = "127.0.0.1",
+    work: Annotated[Path | None, typer.Option(help="Work folder: the only place the app writes "
+                                                   "(default: ~/.cache/oldfilm/ui).")] = None,
+    max_upload_mb: Annotated[float, typer.Option(help="Largest upload accepted, in MiB.")] = 2048,
+) -> None:
+    """Start the local web app (open a film, before/after, colour, restore, download); needs oldfilm[ui]."""
+    from oldfilm.errors import UsageError
+
+    try:  # the optional extra: say what to install rather than fail mid-start
+        import starlette  # noqa: F401
+        import uvicorn  # noqa: F401
+    except ModuleNotFoundError as e:
+        raise UsageError(f"the web app needs {e.name}: pip install 'oldfilm[ui]'") from None
+    from oldfilm.io.sources import cache_dir
+    from oldfilm.ui import serve
+
+    try:
+        serve(work or cache_dir() / "ui", host=host, port=port, max_upload_mb=max_upload_mb)
+    except KeyboardInterrupt:  # Ctrl-C is how the app is stopped (running jobs were cancelled, outputs dropped)
+        _say("oldfilm ui: stopped")
+
+
 def _on_sigterm(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
