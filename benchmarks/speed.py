@@ -63,7 +63,7 @@ def time_preset(preset: str, frames: int, h: int, w: int, threads: int | None) -
     clip after a 3-frame warm-up run. CPU time tells how far a busy machine inflated the wall time."""
     torch.manual_seed(0)
     engine = RTNEngine(RTN(PRESETS[preset]), device="cpu" if not torch.cuda.is_available() else "auto",
-                       threads=threads, **ENGINE_OPTIONS[preset])
+                       threads=threads, **ENGINE_OPTIONS.get(preset, {}))
     for _ in engine.run(synthetic_clip(3, h, w, seed=1)):
         pass
     wall, cpu = time.perf_counter(), time.process_time()

@@ -51,8 +51,12 @@ def _say(msg: str) -> None:
 
 @app.command()
 def info(src: Annotated[Path, typer.Argument(help="A video file or a folder of frames.")]) -> None:
-    """Print what a video holds: size, fps, frame count, pixel format, rotation, audio."""
+    """Print what a video holds: size, fps, frame count, pixel format, rotation, audio, timecode, colour,
+    fields (interlaced, telecined or progressive) and picture area (inside borders), found by looking at the
+    first frames."""
     from oldfilm import probe
+    from oldfilm.io.crop import resolve_crop
+    from oldfilm.io.fields import probe_fields
 
     i = probe(src)
     fps = f"{float(i.fps):.3f} ({i.fps})"
@@ -60,7 +64,12 @@ def info(src: Annotated[Path, typer.Argument(help="A video file or a folder of f
                        ("time base", i.time_base), ("frames", "unknown" if i.frame_count is None else i.frame_count),
                        ("duration", f"{i.duration:.3f} s" if i.duration else "unknown"), ("codec", i.codec),
                        ("pixel format", i.pix_fmt), ("channels", i.channels), ("bit depth", i.bit_depth),
-                       ("rotation", i.rotation), ("audio", "yes" if i.has_audio else "no")]:
+                       ("rotation", i.rotation), ("audio", "yes" if i.has_audio else "no"),
+                       ("sample bits", "float" if i.source_bits == 32 else i.source_bits),
+                       ("first frame", i.first_frame), ("timecode", i.timecode or "none"),
+                       ("colour", i.colour.describe()), ("field tag", i.field_order),
+                       ("fields", probe_fields(i).describe()),
+                       ("picture area", resolve_crop("auto", i) or "whole frame (no borders found)")]:
         typer.echo(f"{key:>13}: {value}")
 
 
@@ -68,15 +77,24 @@ def info(src: Annotated[Path, typer.Argument(help="A video file or a folder of f
 def restore(
     src: Annotated[Path, typer.Argument(help="Input video file or frame folder.")],
     dst: Annotated[Path, typer.Argument(help="Output file (.mp4/.mkv/.mov) or folder (no suffix).")],
-    method: Annotated[str, typer.Option(help="classical | rtn")] = "classical",
-    preset: Annotated[str, typer.Option(help="RTN preset: auto (best shipped) | guided | fast | rtn-paper")] = "auto",
+    method: Annotated[str, typer.Option(help="classical | rtn | none (no restoration: convert only)")]
+    = "classical",
+    preset: Annotated[str, typer.Option(help="RTN preset: auto | quality | guided | fast | rtn-paper")] = "auto",
     weights: Annotated[Path | None, typer.Option(help="RTN weights (.safetensors); default: shipped")] = None,
     device: Annotated[str, typer.Option(help="auto | cpu | cuda")] = "auto",
     start: Annotated[int, typer.Option(help="First frame (index).")] = 0,
     end: Annotated[int | None, typer.Option(help="Stop before this frame index.")] = None,
-    codec: Annotated[str, typer.Option(help="auto | h264 | ffv1 | png | tiff")] = "auto",
+    codec: Annotated[str, typer.Option(help="auto | h264 | ffv1 | prores | prores4444 | dnxhr (files); png | "
+                                            "tiff | dpx | exr (folders)")] = "auto",
     crf: Annotated[int, typer.Option(help="H.264 quality (lower is better; 17 ≈ visually lossless).")] = 17,
     overwrite: Annotated[bool, typer.Option(help="Replace an existing output.")] = False,
+    fields: Annotated[str, typer.Option(help="auto (as detected) | ivtc (undo 3:2 pulldown) | deinterlace | "
+                                             "none")] = "auto",
+    fps: Annotated[float | None, typer.Option(help="Retime to this rate: drops repeated frames if the "
+                                                   "transfer has them, else slows the film down.")] = None,
+    crop: Annotated[str | None, typer.Option(help="Restore only the picture area: auto (inside black or "
+                                                  "plain borders) | WxH+X+Y; borders kept as they are.")]
+    = None,
     colorize: Annotated[bool, typer.Option("--colorize", help="Also colour the film (needs --ref or "
                                                               "--exemplar), in the same pass.")] = False,
     ref: Annotated[list[Path] | None, typer.Option(help="With --colorize: a coloured keyframe (repeatable).")]
@@ -95,10 +113,10 @@ def restore(
     from oldfilm.errors import UsageError
 
     if resume:
-        if colorize:
-            raise UsageError("--resume restores in chunks and cannot colourise; run oldfilm colorize afterwards")
+        if colorize or fps is not None or crop is not None:
+            raise UsageError("--resume restores in chunks: without --colorize, --fps or --crop (run those apart)")
         _restore_resumable(src, dst, method=method, preset=preset, weights=weights, device=device, start=start,
-                           end=end, codec=codec, crf=crf, overwrite=overwrite, strict=strict,
+                           end=end, fields=fields, codec=codec, crf=crf, overwrite=overwrite, strict=strict,
                            chunk_frames=chunk_frames)
         return
 
@@ -113,7 +131,7 @@ def restore(
     try:
         out = api_restore(src, dst, method=method, preset=preset, weights=weights, device=device, start=start,
                           end=end, codec=codec, crf=crf, overwrite=overwrite, progress=update, colorize=colour,
-                          strict=strict)
+                          fields=fields, fps=fps, crop=crop, strict=strict)
     finally:
         close()
     _say(f"wrote {out}")
@@ -287,6 +305,32 @@ def train(
 
     out = run_training(config, run_dir, steps=steps, init=init, export=export, minutes=minutes)
     _say(f"wrote {out}")
+
+
+@app.command()
+def ui(
+    port: Annotated[int, typer.Option(help="Port to listen on (0: any free one).")] = 8765,
+    host: Annotated[str, typer.Option(help="Address to listen on; the default serves this machine only.")]
+    = "127.0.0.1",
+    work: Annotated[Path | None, typer.Option(help="Work folder: the only place the app writes "
+                                                   "(default: ~/.cache/oldfilm/ui).")] = None,
+    max_upload_mb: Annotated[float, typer.Option(help="Largest upload accepted, in MiB.")] = 2048,
+) -> None:
+    """Start the local web app (open a film, before/after, colour, restore, download); needs oldfilm[ui]."""
+    from oldfilm.errors import UsageError
+
+    try:  # the optional extra: say what to install rather than fail mid-start
+        import starlette  # noqa: F401
+        import uvicorn  # noqa: F401
+    except ModuleNotFoundError as e:
+        raise UsageError(f"the web app needs {e.name}: pip install 'oldfilm[ui]'") from None
+    from oldfilm.io.sources import cache_dir
+    from oldfilm.ui import serve
+
+    try:
+        serve(work or cache_dir() / "ui", host=host, port=port, max_upload_mb=max_upload_mb)
+    except KeyboardInterrupt:  # Ctrl-C is how the app is stopped (running jobs were cancelled, outputs dropped)
+        _say("oldfilm ui: stopped")
 
 
 def _on_sigterm(signum: int, frame: Any) -> None:

@@ -10,7 +10,7 @@ import logging
 import shutil
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,7 @@ from oldfilm.batch.plan import (
 )
 from oldfilm.errors import InputError, OutputError, UsageError
 from oldfilm.io.atomic import check_output
+from oldfilm.io.conform import conform
 from oldfilm.io.video import VideoWriter, open_video
 
 log = logging.getLogger("oldfilm")
@@ -78,8 +79,8 @@ class ChunkedResult:
 
 def chunk_key(plan: FilmPlan, chunk: Chunk, settings: Settings) -> str:
     a, b = chunk.first, chunk.stop
-    return digest([plan.signature, chunk.start, chunk.end, chunk.lead, chunk.tail, plan.pts[a:b],
-                   plan.cuts[a:b], settings.key_material()])
+    return digest([plan.signature, plan.start, plan.fields, chunk.start, chunk.end, chunk.lead, chunk.tail,
+                   plan.pts[a:b], plan.cuts[a:b], settings.key_material()])
 
 
 def chunk_path(work: Path, plan: FilmPlan, chunk: Chunk, settings: Settings) -> Path:
@@ -91,13 +92,23 @@ def plan_chunks(plan: FilmPlan, settings: Settings) -> list[Chunk]:
     return split(plan.cuts, settings.max_frames, lead, tail)
 
 
-def restore_chunk(src: str | Path, out: Path, chunk: Chunk, pts: list[int], cuts: list[bool],
-                  settings: Settings) -> int:
-    """Restore one chunk into ``out`` (FFV1 .mkv, written atomically); ``pts`` and ``cuts`` are the plan's
-    for frames [chunk.first, chunk.stop). Returns the number of frames written."""
-    for seek in (True, False):
+def chunk_view(plan: FilmPlan, chunk: Chunk) -> FilmPlan:
+    """The plan cut down to what restoring ``chunk`` needs (its frames' pts and cuts): what a task ships."""
+    return replace(plan, pts=plan.pts[chunk.first: chunk.stop], cuts=plan.cuts[chunk.first: chunk.stop],
+                   means=[], losses=[])
+
+
+def restore_chunk(src: str | Path, out: Path, chunk: Chunk, plan: FilmPlan, settings: Settings) -> int:
+    """Restore one chunk of the film ``plan`` describes into ``out`` (FFV1 .mkv, written atomically).
+    Returns the number of frames written."""
+    return restore_chunk_of(src, out, chunk, chunk_view(plan, chunk), settings)
+
+
+def restore_chunk_of(src: str | Path, out: Path, chunk: Chunk, view: FilmPlan, settings: Settings) -> int:
+    """``restore_chunk`` given ``chunk_view(plan, chunk)``."""
+    for seek in (True, False) if view.direct else (False,):
         try:
-            return _restore_chunk(src, out, chunk, pts, cuts, settings, seek)
+            return _restore_chunk(src, out, chunk, view, settings, seek)
         except _SeekFailed:
             continue  # a damaged or odd stream: decode from the start instead
     raise AssertionError("unreachable")
@@ -107,29 +118,28 @@ class _SeekFailed(Exception):
     pass
 
 
-def _restore_chunk(src: str | Path, out: Path, chunk: Chunk, pts: list[int], cuts: list[bool],
-                   settings: Settings, seek: bool) -> int:
+def _restore_chunk(src: str | Path, out: Path, chunk: Chunk, view: FilmPlan, settings: Settings,
+                   seek: bool) -> int:
     from oldfilm.restore.api import restore_stream
 
+    pts, cuts = view.pts, view.cuts
     with open_video(src) as reader:
         def frames() -> Iterator[np.ndarray]:
             if seek:
                 try:
-                    for arr, _ in reader.frames_at(pts):
+                    for arr, _ in reader.frames_at([int(p) for p in pts if p is not None]):
                         yield arr
                 except InputError as e:
                     raise _SeekFailed(str(e)) from None
                 return
-            got = 0
-            for arr, p in reader.frames_with_pts():
-                if p in want:
-                    got += 1
+            # in order, as the whole run reads it (conform: range, fields), from the film's first frame
+            for i, (arr, _) in enumerate(conform(reader, view.start, view.end, fields=view.fields).pairs):
+                if i >= chunk.first:
                     yield arr
-                    if got == len(pts):
-                        return
-            raise InputError(f"{src}: changed since it was planned ({len(pts) - got} frame(s) missing)")
+                if i + 1 >= chunk.stop:
+                    return
+            raise InputError(f"{src}: changed since it was planned (fewer frames than {chunk.stop})")
 
-        want = set(pts)
         opts = dict(settings.options)
         if settings.method == "classical":
             from oldfilm.restore.classical import ClassicalConfig, ClassicalRestorer
@@ -158,7 +168,7 @@ def join_chunks(src: str | Path, dst: Path, plan: FilmPlan, parts: list[Path], *
     from oldfilm.metrics.temporal import flicker_from_means
 
     with open_video(src) as reader:
-        info = reader.info
+        info = conform(reader, plan.start, plan.end, fields=plan.fields).info  # what the whole run writes
     audio = src if (info.has_audio and not info.is_folder) else None
     trim = plan.start > 0 or plan.end is not None
     means: list[float] = []
@@ -187,8 +197,8 @@ def check_strict(plan: FilmPlan, strict: bool) -> None:
 
 def restore_chunked(src: str | Path, dst: str | Path, *, method: str = "classical", preset: str = "auto",
                     weights: str | Path | None = None, device: str = "auto", chunk_frames: int = 500,
-                    start: int = 0, end: int | None = None, codec: str = "auto", crf: int = 17,
-                    overwrite: bool = False, strict: bool = False,
+                    start: int = 0, end: int | None = None, fields: str = "auto", codec: str = "auto",
+                    crf: int = 17, overwrite: bool = False, strict: bool = False,
                     progress: Callable[[int, int | None], None] | None = None, keep_work: bool = False,
                     **options: Any) -> ChunkedResult:
     """Restore ``src`` into ``dst`` chunk by chunk (at most ``chunk_frames`` each) in this process,
@@ -211,7 +221,7 @@ def restore_chunked(src: str | Path, dst: str | Path, *, method: str = "classica
     work = work_dir(dst)
     work.mkdir(exist_ok=True)
     clean_partials(work)
-    plan = load_or_scan(src, work, start, end)
+    plan = load_or_scan(src, work, start, end, fields)
     if not plan.frames:
         raise InputError(f"{src}: no decodable video frames")
     check_strict(plan, strict)
@@ -223,7 +233,7 @@ def restore_chunked(src: str | Path, dst: str | Path, *, method: str = "classica
         if part.is_file():
             result.reused.append(c.index)
         else:
-            restore_chunk(src, part, c, plan.pts[c.first: c.stop], plan.cuts[c.first: c.stop], settings)
+            restore_chunk(src, part, c, plan, settings)
             result.restored.append(c.index)
         done += c.frames
         if progress is not None:

@@ -20,6 +20,7 @@ from typing import Any
 
 from oldfilm.colorspace import rgb_to_luma
 from oldfilm.io.atomic import write_bytes_atomic
+from oldfilm.io.conform import conform
 from oldfilm.io.video import open_video
 from oldfilm.restore.scenes import SceneDetector
 
@@ -60,7 +61,9 @@ class FilmPlan:
     signature: str  # input_signature(source)
     start: int
     end: int | None
-    pts: list[int] = field(default_factory=list)  # timestamp of each decoded frame (source time base)
+    fields: str = "auto"  # oldfilm.io.fields mode the film's frames were made with
+    direct: bool = True  # the film's frames are the decoder's own (no field processing): chunks may seek
+    pts: list[int | None] = field(default_factory=list)  # timestamp of each frame (None: evenly spaced)
     cuts: list[bool] = field(default_factory=list)  # each frame starts a scene (the project's detector)
     means: list[float] = field(default_factory=list)  # mean luma of each input frame (the flicker metric)
     losses: list[dict[str, int]] = field(default_factory=list)  # FrameLoss fields: after, pts, count
@@ -123,14 +126,17 @@ def digest(obj: Any) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
-def scan_film(src: str | Path, start: int = 0, end: int | None = None) -> FilmPlan:
-    """Read the film once: timestamps, cut flags (``SceneDetector``, as the restorers run it), mean luma,
-    and the frames a damaged file lost."""
-    plan = FilmPlan(source=str(src), signature=input_signature(src), start=start, end=end)
+def scan_film(src: str | Path, start: int = 0, end: int | None = None, fields: str = "auto") -> FilmPlan:
+    """Read the film once, as ``oldfilm.restore`` does (``conform``: range and fields): timestamps, cut
+    flags (``SceneDetector``, as the restorers run it), mean luma, and the frames a damaged file lost."""
+    plan = FilmPlan(source=str(src), signature=input_signature(src), start=start, end=end, fields=fields)
     detector = SceneDetector()
     with open_video(src) as reader:
-        for arr, pts in reader.frames_with_pts(start, end):
-            plan.pts.append(int(pts))
+        film = conform(reader, start, end, fields=fields)
+        # the reader's own generator when no field processing applies (then chunks can seek to their frames)
+        plan.direct = getattr(film.pairs, "__qualname__", "") == "VideoReader.frames_with_pts"
+        for arr, pts in film.pairs:
+            plan.pts.append(None if pts is None else int(pts))
             plan.cuts.append(bool(detector(arr)))
             plan.means.append(float(rgb_to_luma(arr).mean()))
         plan.losses = [asdict(g) for g in reader.losses]
@@ -138,17 +144,18 @@ def scan_film(src: str | Path, start: int = 0, end: int | None = None) -> FilmPl
     return plan
 
 
-def load_or_scan(src: str | Path, work: Path, start: int = 0, end: int | None = None) -> FilmPlan:
-    """The plan kept in the work folder when it was made for this very input and range, else a new scan
-    (saved there)."""
-    key = digest([input_signature(src), start, end, code_version()])
+def load_or_scan(src: str | Path, work: Path, start: int = 0, end: int | None = None,
+                 fields: str = "auto") -> FilmPlan:
+    """The plan kept in the work folder when it was made for this very input, range and fields mode, else
+    a new scan (saved there)."""
+    key = digest([input_signature(src), start, end, fields, code_version()])
     path = work / f"plan-{key}.json"
     if path.is_file():
         try:
             return FilmPlan.load(path)
         except (ValueError, TypeError, OSError):
             pass  # a damaged record: scan again
-    plan = scan_film(src, start, end)
+    plan = scan_film(src, start, end, fields)
     work.mkdir(parents=True, exist_ok=True)
     plan.save(path)
     return plan

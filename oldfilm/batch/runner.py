@@ -19,7 +19,15 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from oldfilm.batch.chunked import ChunkedResult, Settings, chunk_path, join_chunks, plan_chunks, restore_chunk
+from oldfilm.batch.chunked import (
+    ChunkedResult,
+    Settings,
+    chunk_path,
+    chunk_view,
+    join_chunks,
+    plan_chunks,
+    restore_chunk_of,
+)
 from oldfilm.batch.manifest import FilmJob, load_jobs
 from oldfilm.batch.plan import Chunk, FilmPlan, load_or_scan, work_dir
 from oldfilm.errors import OldFilmError, OutputError, UsageError
@@ -70,8 +78,8 @@ def run_batch(src: str | Path, out_dir: str | Path, *, method: str = "classical"
     finished film's work folder is removed)."""
     out_dir = Path(out_dir)
     jobs = load_jobs(src, out_dir, method, preset)
-    if chunk_frames < 1:
-        raise UsageError(f"chunk_frames must be ≥ 1, got {chunk_frames}")
+    if chunk_frames < 1 or (workers is not None and workers < 1):
+        raise UsageError(f"--chunk-frames and --workers must be ≥ 1, got {chunk_frames} and {workers}")
     if not out_dir.parent.is_dir():
         raise OutputError(f"{out_dir}: the folder {out_dir.parent} does not exist")
     out_dir.mkdir(exist_ok=True)
@@ -123,11 +131,10 @@ def _plan_task(src: str, work: str) -> tuple[FilmPlan, float]:
     return load_or_scan(src, Path(work)), time.perf_counter() - t0
 
 
-def _chunk_task(src: str, out: str, chunk: Chunk, pts: list[int], cuts: list[bool],
-                settings: Settings) -> tuple[int, float]:
+def _chunk_task(src: str, out: str, chunk: Chunk, view: FilmPlan, settings: Settings) -> tuple[int, float]:
     t0 = _one_thread()
     if not Path(out).is_file():  # else finished by an earlier attempt
-        restore_chunk(src, Path(out), chunk, pts, cuts, settings)
+        restore_chunk_of(src, Path(out), chunk, view, settings)
     return chunk.frames, time.perf_counter() - t0
 
 
@@ -210,8 +217,7 @@ class _Scheduler:
             plan = film.plan
             assert plan is not None
             self._submit(self.chunk.remote(str(film.job.input), str(film.parts[c.index]), c,
-                                           plan.pts[c.first: c.stop], plan.cuts[c.first: c.stop], film.settings),
-                         "chunk", film, c)
+                                           chunk_view(plan, c), film.settings), "chunk", film, c)
 
     def _on_plan(self, film: _Film, plan: FilmPlan, _: Chunk | None) -> None:
         film.plan = plan

@@ -9,7 +9,7 @@ converts them to frame pixels. ``None`` means the defect is off for this video. 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -110,6 +110,9 @@ class FilmParams:
     """Line scratches kept alive (0 = none)."""
     lines: tuple[LineScratch, ...]
     """The line scratches present from the first frame."""
+    local_flicker: float | None = None
+    """Std of the smooth, slowly breathing gain field across the frame (flicker that varies over the
+    picture: uneven exposure of the print, a wandering lamp), or None."""
 
 
 @dataclass(frozen=True)
@@ -203,7 +206,7 @@ def sample_template(cfg: DegradeConfig, rng: np.random.Generator, size: tuple[in
     tint = (1.0, 1.0, 1.0) if bw else (float(rng.uniform(0.35, 0.65)), float(rng.uniform(0.6, 0.85)),
                                        float(rng.uniform(0.9, 1.0)))
     line_count = integer(rng, c.line_count) if lines else 0
-    return FilmParams(
+    params = FilmParams(
         height=h, width=w, scale=min(h, w) / cfg.reference_size,
         noise=("speckle" if rng.random() < q.speckle_prob else "gaussian") if noise else None,
         noise_sigma=uniform(rng, q.noise_sigma) if noise else None,
@@ -230,3 +233,7 @@ def sample_template(cfg: DegradeConfig, rng: np.random.Generator, size: tuple[in
         stain_tint=tint, line_count=line_count,
         lines=tuple(sample_line(c, rng, w, 0) for _ in range(line_count)),
     )
+    # drawn last and only when enabled, so configurations without it keep their random streams exactly
+    if f.local_flicker_prob > 0 and rng.random() < f.local_flicker_prob:
+        params = replace(params, local_flicker=uniform(rng, f.local_flicker))
+    return params

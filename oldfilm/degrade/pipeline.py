@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
+import cv2
 import numpy as np
 
 from oldfilm.colorspace import from_float, to_float
@@ -115,6 +116,7 @@ class FilmDegrader:
         self._dust = {m: _Dust([], [], []) for m in ops.BLEND_MODES}
         self._lines = [_Line(s, s.x) for s in self.template.lines]
         self._flicker = np.zeros(2)
+        self._local: np.ndarray | None = None
         self._weave = np.zeros(3)
         t = self.template
         self._vignette = ops.vignette_map(h, w, t.vignette) if t.vignette is not None else None
@@ -159,10 +161,14 @@ class FilmDegrader:
                              np.asarray(t.stain_tint, np.float32))
         mask = sum(layers.values()) > self.cfg.mask_threshold
 
-        if t.flicker is not None or self._vignette is not None:
+        local = self._frame_local_flicker()
+        if t.flicker is not None or self._vignette is not None or local is not None:
             if self._vignette is not None and self._vignette_c is None:
                 self._vignette_c = ops.expand(self._vignette, x.shape[-1])
-            x = ops.flicker(x, gain, offset, self._vignette_c)
+            shading = self._vignette_c
+            if local is not None:
+                shading = ops.expand(local, x.shape[-1]) * (1.0 if shading is None else shading)
+            x = ops.flicker(x, gain, offset, shading)
         if bright is not None:
             x = ops.color_jitter(x, bright, contrast)
         if t.resample_scale is not None:
@@ -217,6 +223,20 @@ class FilmDegrader:
         self._flicker = rho * self._flicker + np.sqrt(1 - rho * rho) * e
         return float(1.0 + self._flicker[0]), float(self._flicker[1])
 
+    def _frame_local_flicker(self) -> np.ndarray | None:
+        """(H, W) gain field of the spatially varying flicker: an AR(1) grid of control points, upsampled
+        bicubically, or None when the template has none."""
+        amp = self.template.local_flicker
+        if amp is None:
+            return None
+        f = self.cfg.film
+        g, rho = max(2, f.local_flicker_grid), f.local_flicker_correlation
+        e = self.rng.normal(0.0, amp, (g, g))
+        self._local = e if self._local is None else rho * self._local + np.sqrt(1 - rho * rho) * e
+        field = cv2.resize(self._local.astype(np.float32), (self.size[1], self.size[0]),
+                           interpolation=cv2.INTER_CUBIC)
+        return np.clip(1.0 + field, 0.5, 1.5).astype(np.float32)
+
     def _frame_weave(self) -> np.ndarray:
         """AR(1) gate weave: (dx, dy) frame pixels, rotation degrees."""
         t = self.template
@@ -255,6 +275,8 @@ class FilmDegrader:
         bright = rng.random(n) < c.dust_bright_prob
         multiply = rng.random(n) < c.multiply_prob
         life = np.where(rng.random(n) < c.dust_persist_prob, 2, 1)
+        if c.dust_life_max > 2:  # drawn only when enabled: other configurations keep their random streams
+            life = np.where(life == 2, rng.integers(2, c.dust_life_max + 1, n), 1)
         values = np.round(rng.uniform(c.opacity[0], c.opacity[1], n) * rng.uniform(0.6, 1.0, n) * 255)
         for i in range(n):
             d = self._dust["add" if bright[i] else "multiply" if multiply[i] else "subtract"]

@@ -13,7 +13,7 @@ defect at all (the paper injects each degradation at random). Rates are Poisson 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, is_dataclass
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 
 from oldfilm.errors import UsageError
 
@@ -38,6 +38,9 @@ class ContaminantConfig:
     """Probability that a speck is bright (dirt on the negative) rather than dark (dirt on the print)."""
     dust_persist_prob: float = 0.25
     """Probability that a speck stays for a second frame (dust lives one or two frames)."""
+    dust_life_max: int = 2
+    """Frames a staying speck lives at most (drawn uniformly from 2 … this): dirt on a print that lingers
+    2–3 frames."""
     scratch_rate: Range = (0.0, 0.8)
     """New short scratches (straight or curved, one frame long) per frame."""
     scratch_length: Range = (0.08, 0.6)
@@ -154,6 +157,14 @@ class FilmConfig:
     """Probability of conversion to black-and-white (the channel count is kept)."""
     bw_tint: Range = (0.0, 0.5)
     """Sepia tint of a black-and-white conversion (0 = neutral grey)."""
+    local_flicker_prob: float = 0.0
+    """Probability of flicker that varies across the frame and breathes over time (a smooth gain field)."""
+    local_flicker: Range = (0.02, 0.08)
+    """Std of that gain field."""
+    local_flicker_grid: int = 4
+    """Control points per side of the gain field (upsampled bicubically): its spatial smoothness."""
+    local_flicker_correlation: float = 0.85
+    """Frame-to-frame correlation of the gain field (high: it breathes rather than jumps)."""
 
 
 @dataclass(frozen=True)
@@ -249,14 +260,30 @@ _HEAVY = DegradeConfig(
     ),
 )
 
+def _transfer(base: DegradeConfig, local: Range, grain_size: Range) -> DegradeConfig:
+    """``base`` with what digitised transfers of real prints add: flicker that varies across the frame and
+    breathes, dirt that lingers up to 3 frames, clumped grain, softer scans and compressed copies."""
+    return replace(
+        base,
+        contaminants=replace(base.contaminants, dust_persist_prob=0.35, dust_life_max=3),
+        quality=replace(base.quality, resample_prob=min(1.0, base.quality.resample_prob + 0.2),
+                        jpeg_prob=min(1.0, base.quality.jpeg_prob + 0.2)),
+        film=replace(base.film, local_flicker_prob=0.6, local_flicker=local, grain_size=grain_size),
+    )
+
+
 PRESETS: dict[str, DegradeConfig] = {
     "light": _LIGHT,
     "medium": _MEDIUM,
     "heavy": _HEAVY,
     "paper": DegradeConfig(),
+    "transfer-light": _transfer(_LIGHT, (0.005, 0.03), (0.5, 2.0)),
+    "transfer": _transfer(_MEDIUM, (0.02, 0.07), (0.6, 2.5)),
 }
 """Named configurations. ``light``/``medium``/``heavy`` are looks for users; ``paper`` is the training
-distribution: the paper's ranges for its degradations plus the film defects it lacked."""
+distribution: the paper's ranges for its degradations plus the film defects it lacked; ``transfer-light``
+and ``transfer`` add to light and medium what digitised transfers of real prints show (issue 14's training
+mix; the benchmark's stress suite is a separate family the trainer never sees)."""
 
 
 def get_preset(name: str) -> DegradeConfig:

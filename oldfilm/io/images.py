@@ -1,6 +1,7 @@
-"""Frame folders and single images: PNG/TIFF/JPEG/BMP, 8- or 16-bit, gray or RGB, sorted naturally.
+"""Frame folders and single images: PNG/TIFF/JPEG/BMP/DPX/EXR, 8- to 16-bit, gray or RGB, sorted naturally.
 
-OpenCV reads and writes BGR; this module converts once, so everything outside it sees RGB.
+OpenCV reads and writes BGR; this module converts once, so everything outside it sees RGB. DPX and EXR
+go through PyAV (``oldfilm.io.sequences``).
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ import cv2
 import numpy as np
 
 from oldfilm.errors import InputError, OutputError
+from oldfilm.io import sequences
 
 if TYPE_CHECKING:
     from oldfilm.io.video import VideoInfo
 
-IMAGE_SUFFIXES = (".png", ".tif", ".tiff", ".jpg", ".jpeg", ".bmp")
+IMAGE_SUFFIXES = (".png", ".tif", ".tiff", ".jpg", ".jpeg", ".bmp", ".dpx", ".exr")
 FOLDER_FPS = Fraction(25)
 
 
@@ -39,6 +41,8 @@ def list_images(folder: Path) -> list[Path]:
 def read_image(path: str | Path) -> np.ndarray:
     """One image → (H, W, C) RGB (C = 1 or 3), uint8 or uint16; alpha dropped."""
     path = Path(path)
+    if path.suffix.lower() in sequences.CODEC_SUFFIXES:
+        return sequences.read_coded_image(path)[0]
     img = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
     if img is None:
         raise InputError(f"{path}: not an image OpenCV can read")
@@ -64,18 +68,24 @@ def write_image(path: Path, frame: np.ndarray) -> None:
 
 
 def probe_folder(folder: Path, files: list[Path]) -> VideoInfo:
-    """A ``VideoInfo`` for a frame folder, from its first image (25 fps, one tick per frame)."""
+    """A ``VideoInfo`` for a frame folder, from its first image (one tick per frame; 25 fps unless a DPX
+    header says otherwise); the first frame number and a DPX timecode are kept."""
     from oldfilm.io.video import MAX_PIXELS, VideoInfo
 
     first = read_image(files[0])
+    extras = {"source_bits": first.dtype.itemsize * 8, **sequences.probe_sequence_extras(files[0])}
+    fps = extras.pop("fps", None) or FOLDER_FPS
+    bits = extras["source_bits"]
+    suffix = files[0].suffix.lower()
     h, w, c = first.shape
     if w * h > MAX_PIXELS:
         raise InputError(f"{files[0]}: frame size {w}x{h} is larger than the supported {MAX_PIXELS} pixels")
     return VideoInfo(
-        path=folder, width=w, height=h, fps=FOLDER_FPS, time_base=1 / FOLDER_FPS, frame_count=len(files),
-        duration=len(files) / float(FOLDER_FPS), rotation=0,
-        pix_fmt=f"{files[0].suffix.lstrip('.').lower()}-{'gray' if c == 1 else 'rgb'}{first.dtype.itemsize * 8}",
+        path=folder, width=w, height=h, fps=fps, time_base=1 / fps, frame_count=len(files),
+        duration=len(files) / float(fps), rotation=0,
+        pix_fmt=f"{suffix[1:]}-{'gray' if c == 1 else 'rgb'}{'f' if suffix == '.exr' else ''}{bits}",
         channels=c, bit_depth=16 if first.dtype == np.uint16 else 8, codec="image", has_audio=False, is_folder=True,
+        **extras,
     )
 
 

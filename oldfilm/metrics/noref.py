@@ -48,9 +48,19 @@ def _model(name: str) -> dict[str, np.ndarray]:
 
 
 def _gray255(img: np.ndarray) -> np.ndarray:
-    """Image → (H, W) float64 gray on the 0–255 scale, rounded like MATLAB's uint8 ``rgb2gray``."""
+    """Image → (H, W) float64 gray on the 0–255 scale, rounded like MATLAB's uint8 ``rgb2gray``.
+
+    Integer RGB is converted exactly (299·R + 587·G + 114·B in integers, halves rounded up): a float32
+    matrix product rounds its ties differently on different CPUs and BLAS builds, and the few dozen pixels
+    that flip moved BRISQUE by up to 0.08 (measured on skimage's astronaut and coffee).
+    """
     if img.ndim not in (2, 3):
         raise InputError(f"expected an (H, W) or (H, W, C) image, got shape {img.shape}.")
+    if img.ndim == 3 and img.shape[-1] >= 3 and img.dtype in (np.uint8, np.uint16):
+        r, g, b = (img[..., c].astype(np.int64) for c in range(3))
+        weighted = 299 * r + 587 * g + 114 * b  # 1000 × luma, exact
+        scale = 1000 if img.dtype == np.uint8 else 65535000 // 255  # 1000 · full scale / 255
+        return ((weighted + scale // 2) // scale).astype(np.float64)
     return np.round(np.clip(rgb_to_luma(img).astype(np.float64), 0.0, 1.0) * 255.0)
 
 

@@ -116,6 +116,12 @@ def flicker(frames: Iterable[np.ndarray], ref_frames: Iterable[np.ndarray] | Non
     return flicker_from_means(m[:, 0], m[:, 1] if ref_frames is not None else None)
 
 
+def flicker_per_frame(frames: Iterable[np.ndarray]) -> np.ndarray:
+    """The change of mean luma from frame t-1 to t, t = 1..T-1, (T-1,) float64 on the [0, 1] scale: the series
+    whose standard deviation is ``flicker`` (for plots of where a clip flickers)."""
+    return np.diff(np.asarray([float(rgb_to_luma(f).mean()) for f in frames], dtype=np.float64))
+
+
 def flicker_from_means(means: np.ndarray, ref_means: np.ndarray | None = None) -> float:
     """``flicker`` from per-frame mean luma values (T,) of the output and, optionally, the reference."""
     if len(means) < 2:

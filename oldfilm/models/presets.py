@@ -35,6 +35,11 @@ class RTNConfig:
             of the frame (``oldfilm.restore.classical``). The decoded residual is added to that guide instead
             of the frame, and the last layer starts at zero, so an untrained network returns the classical
             restoration and training only has to learn what the classical method gets wrong.
+        head_channels: width of the full-resolution head (``oldfilm.models.head.QualityHead``) that sees the
+            shuffled features with the evidence a denoiser needs (noise map, degraded − guide, aligned
+            neighbours, dirt score) and draws a gated residual on the guide; 0: the plain decoder. Needs a
+            guided luma network with scale > 1 and shuffle_channels > 0.
+        head_layers: 3×3 conv layers of that head before its output layer.
     """
 
     name: str = "custom"
@@ -52,6 +57,14 @@ class RTNConfig:
     tail: int = 1
     shuffle_channels: int = 4
     guided: bool = False
+    head_channels: int = 0
+    head_layers: int = 2
+
+    def __post_init__(self) -> None:
+        if self.head_channels and not (self.guided and self.in_channels == 1 and self.scale > 1
+                                       and self.shuffle_channels > 0):
+            raise ValueError("RTN config: a full-resolution head (head_channels > 0) needs a guided luma network "
+                             "with scale > 1 and shuffle_channels > 0")
 
     @property
     def input_channels(self) -> int:
@@ -95,5 +108,13 @@ PRESETS: dict[str, RTNConfig] = {
     "guided": RTNConfig(
         name="guided", scale=4, hidden=32, embed=32, down=1, groups=1, depth=2,
         window=8, shift=4, heads=2, mlp_ratio=2.0, tail=1, shuffle_channels=4, guided=True,
+    ),
+    # the guided network with capacity where the guide's error is (issue 14): recurrent features at 1/2
+    # resolution, 8 shuffled channels and a 16-channel full-resolution head that sees the evidence (noise
+    # map, degraded − guide, aligned neighbours, dirt score) and gates its residual on the guide
+    "quality": RTNConfig(
+        name="quality", scale=2, hidden=32, embed=32, down=1, groups=1, depth=2,
+        window=8, shift=4, heads=2, mlp_ratio=2.0, tail=1, shuffle_channels=8, guided=True,
+        head_channels=16, head_layers=2,
     ),
 }

@@ -24,6 +24,7 @@ from torch import Tensor, nn
 
 from oldfilm.flow.warp import flow_warp, resize_flow
 from oldfilm.models.blocks import GatedAggregation, SwinRestoration
+from oldfilm.models.head import QualityHead, evidence
 from oldfilm.models.presets import RTNConfig
 
 
@@ -34,10 +35,13 @@ class PassState:
     Attributes:
         hidden: (N, C, h, w) hidden state after the last frame.
         luma: (N, 1, h, w) the last frame's luma at feature resolution (for the residual indicator).
+        frame: (N, 1, H, W) the last frame's degraded luma at full resolution (the next frame's previous
+            neighbour in a network with a full-resolution head), or None.
     """
 
     hidden: Tensor
     luma: Tensor
+    frame: Tensor | None = None
 
 
 class Branch(nn.Module):
@@ -107,21 +111,31 @@ class Decoder(nn.Module):
         self.tail = nn.ModuleList(nn.Conv2d(c, c, 3, padding=1) for _ in range(cfg.tail))
         self.conv_up: nn.Module | None = None
         self.conv_full: nn.Module | None = None
-        if s > 1 and k:
+        self.head: QualityHead | None = None
+        if cfg.head_channels:
+            self.conv_up = nn.Conv2d(c, k * s * s, 3, padding=1)
+            self.head = QualityHead(k, cfg.head_channels, cfg.head_layers, cfg.in_channels)
+        elif s > 1 and k:
             self.conv_up = nn.Conv2d(c, k * s * s, 3, padding=1)
             self.conv_full = nn.Conv2d(k + cfg.input_channels, 2 * k, 3, padding=1)
             self.conv_last = nn.Conv2d(2 * k, cfg.in_channels, 3, padding=1)
         else:
             self.conv_last = nn.Conv2d(c, cfg.in_channels * s * s, 3, padding=1)
-        if cfg.guided:  # start as the identity on the guide
+        if cfg.guided and self.head is None:  # start as the identity on the guide (the head does its own)
             nn.init.zeros_(self.conv_last.weight)
             nn.init.zeros_(self.conv_last.bias)
 
-    def forward(self, backward: Tensor, forward: Tensor, frame: Tensor) -> Tensor:
+    def forward(self, backward: Tensor, forward: Tensor, frame: Tensor, ev: Tensor | None = None) -> Tensor:
+        """``ev``: the head's evidence (``oldfilm.models.head.evidence``), needed when there is a head."""
         x = F.leaky_relu(self.fuse(torch.cat([backward, forward], dim=1)), 0.1)
         for conv in self.tail:
             x = F.leaky_relu(conv(x), 0.1)
         base = frame[:, -self.out_channels:]  # the frame, or the guide after it
+        if self.head is not None:
+            if ev is None:
+                raise ValueError("RTN: a network with a full-resolution head needs its evidence")
+            x = F.leaky_relu(F.pixel_shuffle(self.conv_up(x), self.scale), 0.1)
+            return self.head(x, ev)
         if self.conv_up is None:
             return base + F.pixel_shuffle(self.conv_last(x), self.scale)
         x = F.leaky_relu(F.pixel_shuffle(self.conv_up(x), self.scale), 0.1)
@@ -218,11 +232,37 @@ class RTN(nn.Module):
         starts_f = [cuts[i] or (i == 0 and state is None) for i in range(keep)]
         steps = propagate(self.forward_branch, feat[:, :keep].unbind(1), res_f.unbind(1), ff.unbind(1),
                           starts_f, hidden=state.hidden if state is not None else None)
+        neighbours = self._neighbours(frames, flows_fwd, flows_bwd, cuts, keep, state)
         out = []
         for i, hidden in enumerate(steps):
-            out.append(self.decoder(backward[i], hidden, frames[:, i]))
+            ev = evidence(frames[:, i], *neighbours(i)) if self.decoder.head is not None else None
+            out.append(self.decoder(backward[i], hidden, frames[:, i], ev))
             backward[i] = None  # free as we go
-        return torch.stack(out, dim=1), PassState(hidden=hidden, luma=luma[:, keep - 1].clone())
+        last = frames[:, keep - 1, :1].clone() if self.decoder.head is not None else None
+        return torch.stack(out, dim=1), PassState(hidden=hidden, luma=luma[:, keep - 1].clone(), frame=last)
+
+    def _neighbours(self, frames: Tensor, flows_fwd: Tensor, flows_bwd: Tensor, cuts: list[bool], keep: int,
+                    state: PassState | None):  # noqa: ANN202
+        """A function of i → (previous, next) degraded luma warped onto kept frame i at full resolution (None
+        across a cut or where no neighbour exists), for the full-resolution head."""
+        n, t, _, h, w = frames.shape
+        if self.decoder.head is None:
+            return lambda i: (None, None)
+        ff = resize_flow(flows_fwd.reshape(-1, 2, *flows_fwd.shape[-2:]), (h, w)).view(n, keep, 2, h, w)
+        fb = (resize_flow(flows_bwd.reshape(-1, 2, *flows_bwd.shape[-2:]), (h, w)).view(n, t - 1, 2, h, w)
+              if t > 1 else None)
+
+        def at(i: int) -> tuple[Tensor | None, Tensor | None]:
+            prev = None
+            if not cuts[i]:
+                src = frames[:, i - 1, :1] if i > 0 else (state.frame if state is not None else None)
+                prev = None if src is None else flow_warp(src, ff[:, i])
+            nxt = None
+            if fb is not None and i + 1 < t and not cuts[i + 1]:
+                nxt = flow_warp(frames[:, i + 1, :1], fb[:, i])
+            return prev, nxt
+
+        return at
 
     def _check(self, frames: Tensor, flows_fwd: Tensor, flows_bwd: Tensor, keep: int) -> tuple[int, ...]:
         if frames.dim() != 5:

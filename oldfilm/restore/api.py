@@ -17,10 +17,10 @@ from oldfilm.errors import InputError, UsageError
 
 log = logging.getLogger("oldfilm")
 
-METHODS = ("classical", "rtn")
+METHODS = ("classical", "rtn", "none")
 
 
-SHIPPED_ORDER = ("guided", "fast")
+SHIPPED_ORDER = ("quality", "guided", "fast")
 """RTN presets in order of preference (measured on ``oldfilm bench``) when their weights ship."""
 
 
@@ -46,12 +46,15 @@ def restore_stream(frames: Iterable[np.ndarray], method: str = "classical", *, p
     """Restore a stream of (H, W, C) frames; yields one restored frame per input, in order.
 
     Args:
-        method: "classical" (scratches, deflicker, motion-compensated median, denoise) or "rtn" (the learned network).
-        preset: the RTN preset ("guided", "fast" or "rtn-paper"; "auto": the best one shipped).
+        method: "classical" (scratches, deflicker, motion-compensated median, denoise), "rtn" (the learned
+            network) or "none" (frames passed through: for converting formats, fields and speed).
+        preset: the RTN preset ("quality", "guided", "fast" or "rtn-paper"; "auto": the best one shipped).
         weights: a .safetensors file for RTN; None uses the weights shipped in the package.
         device: "auto", "cpu" or "cuda" (RTN only).
         options: fields of ``ClassicalConfig`` (classical) or ``RTNEngine`` keyword arguments (rtn).
     """
+    if method == "none":
+        return iter(frames)
     if method == "classical":
         from oldfilm.restore.classical import ClassicalConfig, ClassicalRestorer
 
@@ -71,40 +74,51 @@ def restore(src: str | Path, dst: str | Path, *, method: str = "classical", pres
             weights: str | Path | None = None, device: str = "auto", start: int = 0, end: int | None = None,
             codec: str = "auto", crf: int = 17, overwrite: bool = False,
             progress: Callable[[int, int | None], None] | None = None,
-            colorize: dict[str, Any] | None = None, strict: bool = False) -> Path:
+            colorize: dict[str, Any] | None = None, fields: str = "auto", fps: float | None = None,
+            crop: str | None = None, strict: bool = False) -> Path:
     """Restore ``src`` (video file or frame folder) into ``dst``; returns ``dst``.
 
     Keeps size, fps, per-frame timestamps and the audio/subtitle streams (copied, trimmed to
-    ``start``/``end`` frames). ``colorize`` (keyword arguments of ``oldfilm.colorize.colorize_stream``)
-    colours the restored frames in the same pass. ``progress(done, total)`` is called after each frame.
-    Frames a damaged input lost are reported on stderr (the survivors keep their timestamps); ``strict``
-    makes any loss an ``InputError``. Nothing is left at ``dst`` unless the whole run succeeds.
+    ``start``/``end`` frames), timecode, colour tags, rotation and sample depth. ``fields`` ("auto", "ivtc",
+    "deinterlace", "none"), ``fps`` (retime) and ``crop`` ("auto" or "WxH+X+Y": restore only the picture
+    area) are ``oldfilm.io.conform`` and ``oldfilm.io.crop``'s. ``colorize`` (keyword arguments of
+    ``oldfilm.colorize.colorize_stream``) colours the restored frames in the same pass. ``progress(done,
+    total)`` is called after each frame. Frames a damaged input lost are reported on stderr (the survivors
+    keep their timestamps); ``strict`` makes any loss an ``InputError``.
+    Nothing is left at ``dst`` unless the whole run succeeds.
     """
+    from oldfilm.io.conform import conform
+    from oldfilm.io.crop import resolve_crop, restore_within
     from oldfilm.io.video import VideoWriter, open_video
 
     if start < 0 or (end is not None and end <= start):
         raise UsageError(f"bad frame range: start={start}, end={end}")
     with open_video(src) as reader:
-        info = reader.info
-        total = info.frame_count
+        total = reader.info.frame_count
         if total is not None:
             total = max(0, (min(total, end) if end is not None else total) - start)
-        stamps: deque[int] = deque()
+        film = conform(reader, start, end, fields=fields, fps=fps)
+        info = film.info
+        if total is not None and info.frame_count and reader.info.frame_count:  # fewer after ivtc or --fps
+            total = total * info.frame_count // reader.info.frame_count
+        stamps: deque[int | None] = deque()
 
         def frames() -> Iterator[np.ndarray]:
-            for arr, pts in reader.frames_with_pts(start, end):
+            for arr, pts in film.pairs:
                 stamps.append(pts)
                 yield arr
             if strict and reader.losses:
                 raise InputError(reader.describe_losses().split(";")[0] + " (--strict)")
 
-        stream = restore_stream(frames(), method, preset=preset, weights=weights, device=device)
+        box = resolve_crop(crop, info, start)
+        stream = restore_within(frames(), box, lambda fs: restore_stream(fs, method, preset=preset, weights=weights,
+                                                                         device=device))
         if colorize is not None:
             from oldfilm.colorize.api import colorize_stream
 
             stream = colorize_stream(stream, **colorize)
             info = _as_colour(info)
-        audio = src if (info.has_audio and not info.is_folder) else None
+        audio = src if (info.has_audio and not info.is_folder and film.keep_audio) else None
         trim = start > 0 or end is not None
         with VideoWriter(dst, info, codec=codec, crf=crf, overwrite=overwrite, audio_from=audio,
                          trim_audio=trim) as writer:

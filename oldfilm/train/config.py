@@ -50,6 +50,13 @@ class DataConfig:
     """Corpus folder; empty: ``<oldfilm cache>/corpus`` (built on first use)."""
     motion: MotionConfig = field(default_factory=MotionConfig)
     """Synthetic camera motion for clips made from photographs."""
+    shard_count: int = 0
+    """Precomputed shards of training pairs reused across epochs (``oldfilm.train.shards``); 0: every sample
+    is made when it is drawn."""
+    shard_size: int = 32
+    """Samples per shard (one crop size each); a multiple of the batch size."""
+    shard_dir: str = ""
+    """Folder of the shard sets; empty: ``<oldfilm cache>/shards``."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +72,11 @@ class LossConfig:
     network is not taught an exposure (the degradation's tone change cannot be told from a clip), only
     defects and detail; the temporal term still ties frame-to-frame changes. Run the result with the
     engine's tone anchor on."""
+    relative: bool = False
+    """The reconstruction term is each clip's gain over the guide in decibels, 10·log10(MSE(out, gt) /
+    MSE(guide, gt)), averaged over the batch (guided networks only): a lightly damaged clip, where the guide
+    is nearly right, counts as much as a heavily damaged one, and every change to already-right pixels costs
+    in proportion to how little there was to repair. It is minus the mean PSNR gain the benchmark scores."""
     clip_affine: bool = False
     """Stronger than ``tone_invariant``: compare after the one gain and offset per clip that best maps the
     output onto the target (the alignment of the benchmark's PSNR-t), so neither exposure nor global contrast
@@ -241,6 +253,19 @@ TRAIN_PRESETS: dict[str, TrainConfig] = {
                               data=DataConfig(degrade_extra=("light", "light", "medium", "heavy"), weave=False),
                               loss=LossConfig(tone_invariant=True), steps=100_000, batch_size=16, workers=8,
                               val_every=1000, checkpoint_minutes=3.0),
+    # the quality network (issue 14: features at 1/2 resolution, a full-resolution head with the denoiser's
+    # evidence, a gated residual on the guide) on the 2-core CPU: precomputed shards reused across epochs, the
+    # per-clip dB loss so that light clips count as much as heavy ones, half the clips lightly damaged, half
+    # the clips with what digitised transfers add (degrade presets transfer-light / transfer: breathing local
+    # flicker, lingering dirt, clumped grain), a small temporal term, one torch thread (work goes on beside it)
+    "quality-cpu": TrainConfig(
+        name="quality-cpu", model=MODEL_PRESETS["quality"],
+        data=DataConfig(frames=5, crop=(96, 128), degrade="transfer-light",
+                        degrade_extra=("light", "transfer-light", "medium", "transfer", "heavy"), weave=False,
+                        shard_count=200, shard_size=16),
+        loss=LossConfig(relative=True, temporal=0.1), steps=8000, batch_size=4, lr=2e-4, warmup=50, ema=0.995,
+        workers=1, threads=1, log_every=5, val_every=500, checkpoint_minutes=5.0,
+    ),
     # the recipe at scale, for a GPU
     "fast-gpu": TrainConfig(name="fast-gpu", data=DataConfig(degrade_extra=("light",)), steps=100_000,
                             batch_size=16, workers=8, val_every=2000),

@@ -34,7 +34,11 @@ from oldfilm.train.data import StepSampler, TrainClips, worker_init
 
 log = logging.getLogger("oldfilm.train")
 
-LOG_FIELDS = ("step", "lr", "loss", "pixel", "temporal", "perceptual", "adversarial", "disc", "sec_per_step")
+LOG_FIELDS = ("step", "lr", "loss", "pixel", "temporal", "perceptual", "adversarial", "disc", "guide_pixel", "gain_db",
+              "sec_per_step")
+"""``guide_pixel`` is the pixel term of the guide itself on the same batch and ``gain_db`` the batch's mean PSNR
+gain of the output over the guide (guided networks): the loss swings with each batch's damage far more than
+with learning, and their difference is what shows learning."""
 
 
 @dataclass
@@ -104,7 +108,19 @@ def update_ema(ema: RTN, model: RTN, decay: float, step: int) -> None:
 
 def save_checkpoint(tr: Trainer, path: Path) -> None:
     """Atomically write the whole training state."""
-    state = {
+    save_checkpoint_state(checkpoint_state(tr), path)
+
+
+def save_checkpoint_state(state: dict, path: Path) -> None:
+    """Atomically write a state dict as ``checkpoint_state`` makes it."""
+    part = path.with_suffix(".part")
+    torch.save(state, part)
+    os.replace(part, path)
+
+
+def checkpoint_state(tr: Trainer) -> dict:
+    """Everything a resumed run needs: weights, EMA, optimisers, schedule, RNG state, step."""
+    return {
         "step": tr.step, "model": tr.model.state_dict(), "ema": tr.ema.state_dict(),
         "opt": tr.opt.state_dict(), "sched": tr.sched.state_dict(),
         "disc": tr.disc.state_dict() if tr.disc else None,
@@ -112,9 +128,6 @@ def save_checkpoint(tr: Trainer, path: Path) -> None:
         "torch_rng": torch.get_rng_state(),
         "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
     }
-    part = path.with_suffix(".part")
-    torch.save(state, part)
-    os.replace(part, path)
 
 
 def load_checkpoint(tr: Trainer, path: Path) -> None:
@@ -236,7 +249,11 @@ def _step(cfg: TrainConfig, tr: Trainer, net: torch.nn.Module, vgg: losses.VGG19
         fit = losses.match_clip_affine(out, gt)
     elif lc.tone_invariant:
         fit = losses.match_means(out, gt)
-    terms = {"pixel": losses.charbonnier(fit, gt, lc.charbonnier_eps)}
+    guide = batch["lq"][:, :, -cfg.model.in_channels:] if cfg.model.guided else None
+    if lc.relative and guide is not None:
+        terms = {"pixel": -losses.clip_gain_db(out, guide, gt).mean()}
+    else:
+        terms = {"pixel": losses.charbonnier(fit, gt, lc.charbonnier_eps)}
     if lc.temporal:
         terms["temporal"] = losses.temporal_consistency(out, gt, batch["flows_fwd"], lc.charbonnier_eps)
     if vgg is not None:
@@ -256,6 +273,11 @@ def _step(cfg: TrainConfig, tr: Trainer, net: torch.nn.Module, vgg: losses.VGG19
     update_ema(tr.ema, tr.model, cfg.ema, tr.step)
     result = {k: float(v.detach()) for k, v in terms.items()}
     result["loss"] = float(loss.detach())  # type: ignore[union-attr]
+    if guide is not None:
+        with torch.no_grad():
+            gfit = losses.match_means(guide, gt) if lc.tone_invariant and not lc.relative else guide
+            result["guide_pixel"] = float(losses.charbonnier(gfit, gt, lc.charbonnier_eps))
+            result["gain_db"] = float(losses.clip_gain_db(out.detach(), guide, gt).mean())
     if adv_on:
         tr.disc.requires_grad_(True)  # type: ignore[union-attr]
         d_loss = hinge_d_loss(tr.disc(gt), tr.disc(out.detach()))  # type: ignore[misc]
@@ -277,7 +299,14 @@ def _loader(cfg: TrainConfig, start_step: int, rank: int, world: int) -> DataLoa
     lo, hi = cfg.data.crop
     if hi < multiple:
         raise UsageError(f"crop sizes {cfg.data.crop} are smaller than the network's multiple {multiple}")
-    ds = TrainClips(cfg.data, cfg.seed, cfg.batch_size * world, multiple, guided=cfg.model.guided)
+    if cfg.data.shard_count:
+        from oldfilm.train.shards import ShardClips
+
+        if cfg.data.shard_size % cfg.batch_size:
+            raise UsageError(f"shard_size {cfg.data.shard_size} must be a multiple of batch_size {cfg.batch_size}")
+        ds: torch.utils.data.Dataset = ShardClips(cfg.data, cfg.seed, multiple, cfg.model.guided)
+    else:
+        ds = TrainClips(cfg.data, cfg.seed, cfg.batch_size * world, multiple, guided=cfg.model.guided)
     sampler = StepSampler(cfg.batch_size, start_step, rank, world)
     # spawn, not fork: a forked worker can deadlock on OpenCV's / OpenMP's thread pools of the parent
     extra = {"prefetch_factor": 2, "multiprocessing_context": "spawn"} if cfg.workers else {}

@@ -24,6 +24,13 @@ def charbonnier(pred: Tensor, target: Tensor, eps: float = 1e-3) -> Tensor:
     return torch.sqrt((pred - target) ** 2 + eps * eps).mean()
 
 
+def clip_gain_db(pred: Tensor, guide: Tensor, target: Tensor, eps: float = 1e-8) -> Tensor:
+    """Per clip, 10·log10(MSE(guide, target) / MSE(pred, target)): the PSNR gain of ``pred`` over the guide.
+    Tensors (N, T, C, H, W) → (N,)."""
+    mse = lambda a: ((a - target) ** 2).flatten(1).mean(dim=1) + eps  # noqa: E731
+    return 10.0 * torch.log10(mse(guide) / mse(pred))
+
+
 def match_means(pred: Tensor, target: Tensor) -> Tensor:
     """``pred`` (N, T, C, H, W) shifted so each frame's mean equals ``target``'s: a loss on the result is blind
     to exposure, which a clip cannot tell (``LossConfig.tone_invariant``)."""

@@ -1,6 +1,7 @@
-"""``curve.png`` of a run, drawn with OpenCV (no plotting dependency): training loss vs. step (left),
-validation PSNR of the EMA weights per preset vs. step with the classical restorer as dashed levels (middle)
-and, when logged, the same in PSNR-t (right: restoration apart from the clip's exposure)."""
+"""``curve.png`` of a run, drawn with OpenCV (no plotting dependency): training loss vs. step; for a guided
+network the batch's PSNR gain over its guide; validation PSNR of the EMA weights per preset vs. step with the
+classical restorer as dashed levels; and, when logged, the same in PSNR-t (restoration apart from the clip's
+exposure)."""
 
 from __future__ import annotations
 
@@ -27,7 +28,18 @@ def draw_curves(run_dir: str | Path, dest: str | Path | None = None) -> Path:
         k = max(1, len(loss) // 25)
         smooth = np.convolve(loss, np.ones(k) / k, mode="valid")
         _plot(left, [(steps, loss, (190, 190, 190), False), (steps[k - 1:], smooth, _COLOURS[0], False)])
-    panels = [left, _val_panel(val, "psnr", "validation PSNR (dB), eval clip", "PSNR")]
+    panels = [left]
+    gains = [r for r in train if r.get("gain_db")]
+    if gains:  # the batch's PSNR gain over the guide: what learning moves, apart from each batch's damage
+        gain = _panel("training gain over the guide (dB)", "step", "dB")
+        steps = np.array([float(r["step"]) for r in gains])
+        g = np.array([float(r["gain_db"]) for r in gains])
+        k = max(1, len(g) // 25)
+        _plot(gain, [(steps, g, (190, 190, 190), False), (steps[k - 1:], np.convolve(g, np.ones(k) / k, "valid"),
+                                                           _COLOURS[1], False), (np.array([0.0, steps[-1]]),
+                                                                                 np.zeros(2), (0, 0, 0), True)])
+        panels.append(gain)
+    panels.append(_val_panel(val, "psnr", "validation PSNR (dB), eval clip", "PSNR"))
     if any(r.get("psnr_tone") for r in val):
         panels.append(_val_panel(val, "psnr_tone", "validation PSNR-t (dB): tone aligned", "PSNR-t"))
     cv2.imwrite(str(dest), np.hstack(panels))

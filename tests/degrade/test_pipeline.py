@@ -237,3 +237,32 @@ def test_every_config_field_has_a_docstring() -> None:
                     assert isinstance(nxt, ast.Expr) and isinstance(nxt.value, ast.Constant), \
                         f"{node.name}.{stmt.target.id} has no docstring"
     assert all(is_dataclass(v) for v in PRESETS.values())
+
+
+def test_lingering_dust_lives_up_to_three_frames() -> None:
+    flat = np.full((5, 96, 96, 1), 128, np.uint8)
+    only_dust = {**NO_DIRT, "dust_rate": (20.0, 20.0)}
+    two = degrade_clip(flat, np.random.default_rng(0), _contaminants_only(**only_dust, dust_persist_prob=1.0))
+    three = degrade_clip(flat, np.random.default_rng(0),
+                         _contaminants_only(**only_dust, dust_persist_prob=1.0, dust_life_max=3))
+    m2, m3 = two.masks, three.masks
+    triple2, triple3 = ((m[0] & m[1] & m[2]).sum() / m[0].sum() for m in (m2, m3))
+    assert triple2 < 0.1  # only where new specks happen to fall on old ones
+    assert triple3 > 0.3 and triple3 > 4 * triple2  # about half the specks stay a third frame
+
+
+def test_local_flicker_varies_across_the_frame_and_breathes() -> None:
+    flat = np.full((6, 64, 96, 1), 128, np.uint8)
+    film = FilmConfig(flicker_prob=0, grain_prob=0, weave_prob=0, vignette_prob=0, fade_prob=0, bw_prob=0,
+                      local_flicker_prob=1.0, local_flicker=(0.06, 0.06))
+    cfg = DegradeConfig(contaminants=ContaminantConfig(prob=0.0, line_prob=0.0), quality=QUALITY_OFF, film=film)
+    out = degrade_clip(flat, np.random.default_rng(3), cfg).frames[..., 0].astype(np.float32)
+    assert out[0].std() > 2.0  # the gain field moves the flat grey by several levels across the frame
+    assert np.abs(np.diff(out[0], axis=1)).max() <= 2.0  # smoothly (a step of at most 2 levels)
+    change = np.abs(np.diff(out, axis=0)).mean()
+    assert 0.3 < change < out[0].std()  # it breathes from frame to frame, less than it varies in space
+    plain = DegradeConfig(contaminants=cfg.contaminants, quality=QUALITY_OFF,
+                                         film=FilmConfig(flicker_prob=0, grain_prob=0, weave_prob=0,
+                                                         vignette_prob=0, fade_prob=0, bw_prob=0))
+    assert np.all(degrade_clip(flat, np.random.default_rng(3), plain).frames == 128)
+    assert PRESETS["transfer"].film.local_flicker_prob > 0 and plain.film.local_flicker_prob == 0

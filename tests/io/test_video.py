@@ -80,8 +80,8 @@ def test_16bit_gray_folder_roundtrips_losslessly(tmp_path: Path) -> None:
     with open_video(mkv) as r:
         back = np.stack(list(r))[..., 0]
     assert back.dtype == np.uint16 and np.array_equal(back, frames)
-    folder = _copy(src, tmp_path / "png16")
-    assert np.array_equal(cv2.imread(str(folder / "000001.png"), cv2.IMREAD_UNCHANGED), frames[1])
+    folder = _copy(src, tmp_path / "png16")  # numbered on from the first file's number (2)
+    assert np.array_equal(cv2.imread(str(folder / "000003.png"), cv2.IMREAD_UNCHANGED), frames[1])
 
 
 def test_alpha_is_dropped(tmp_path: Path) -> None:

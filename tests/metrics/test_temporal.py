@@ -8,7 +8,7 @@ import pytest
 from skimage import data
 
 from oldfilm.errors import InputError
-from oldfilm.metrics import ewarp, flicker
+from oldfilm.metrics import ewarp, flicker, flicker_per_frame
 from oldfilm.metrics.temporal import ewarp_per_frame
 
 
@@ -58,3 +58,10 @@ def test_errors(moving) -> None:
         flicker(moving[:1])
     with pytest.raises(InputError):
         ewarp(moving, moving, norm="l3")
+
+
+def test_flicker_per_frame_is_the_flicker_series() -> None:
+    frames = [np.full((8, 8, 1), v, np.uint8) for v in (100, 110, 90, 95)]
+    series = flicker_per_frame(frames)
+    assert series == pytest.approx(np.array([10, -20, 5]) / 255.0, abs=1e-6)  # float32 luma
+    assert float(np.std(series)) == pytest.approx(flicker(frames))

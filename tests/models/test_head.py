@@ -1,0 +1,59 @@
+"""The full-resolution quality head: identity on the guide when untrained, exact streaming, evidence."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from oldfilm.models.head import EVIDENCE_CHANNELS, evidence
+from oldfilm.models.presets import PRESETS, RTNConfig
+from oldfilm.models.rtn import RTN
+
+HEADED = RTNConfig(name="tiny-q", scale=2, hidden=8, embed=8, heads=2, groups=1, depth=2, window=4, shift=2,
+                   shuffle_channels=4, guided=True, head_channels=6, head_layers=2)
+
+
+def _clip(t: int = 5, h: int = 32, w: int = 48) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(1, t, 2, h, w, generator=g)
+    return x, 2 * torch.randn(1, t - 1, 2, h, w, generator=g), 2 * torch.randn(1, t - 1, 2, h, w, generator=g)
+
+
+def test_untrained_headed_network_returns_the_guide_exactly() -> None:
+    x, ff, fb = _clip()
+    with torch.no_grad():
+        y = RTN(HEADED).eval()(x, ff, fb)
+    assert torch.equal(y, x[:, :, 1:])
+
+
+def test_streaming_in_chunks_equals_the_whole_clip() -> None:
+    torch.manual_seed(1)
+    model = RTN(HEADED).eval()
+    with torch.no_grad():
+        for p in model.parameters():  # move off the identity so the head and its neighbours matter
+            p.add_(0.05 * torch.randn_like(p))
+        x, ff, fb = _clip(t=6)
+        whole = model(x, ff, fb)
+        ffc = torch.cat([ff[:, :1], ff], dim=1)
+        a, state = model.forward_chunk(x, ffc[:, :4], fb, None, keep=4, state=None)
+        b, _ = model.forward_chunk(x[:, 4:], ffc[:, 4:], fb[:, 4:], None, keep=2, state=state)
+    assert not torch.equal(whole, x[:, :, 1:])
+    assert torch.allclose(torch.cat([a, b], dim=1), whole, atol=1e-6)
+    assert state.frame is not None and state.frame.shape == (1, 1, 32, 48)
+
+
+def test_evidence_channels_and_dirt_score() -> None:
+    frame = torch.full((1, 2, 8, 8), 0.5)
+    frame[0, 0, 3, 3] = 1.0  # a bright speck in the degraded frame only
+    prev = nxt = torch.full((1, 1, 8, 8), 0.5)
+    ev = evidence(frame, prev, nxt)
+    assert ev.shape == (1, EVIDENCE_CHANNELS, 8, 8)
+    assert ev[0, 6, 3, 3] == pytest.approx(0.5) and ev[0, 6].sum() == pytest.approx(0.5)  # dirt
+    assert ev[0, 3, 3, 3] > 0.05 and ev[0, 3, 0, 7] < 1e-3  # the noise map sees the speck locally
+    assert torch.equal(evidence(frame, None, None)[:, 4:], torch.zeros(1, 3, 8, 8))
+
+
+def test_a_head_needs_a_guided_luma_network() -> None:
+    with pytest.raises(ValueError, match="guided"):
+        RTNConfig(head_channels=8)
+    assert PRESETS["quality"].head_channels > 0 and PRESETS["quality"].scale == 2
