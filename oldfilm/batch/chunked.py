@@ -206,8 +206,10 @@ def restore_chunked(src: str | Path, dst: str | Path, *, method: str = "classica
     (``plan.work_dir(dst)``). The output appears only when all is done; the work folder is then removed
     (unless ``keep_work``). Other arguments as ``oldfilm.restore``; ``options`` as ``restore_stream``'s."""
     t0 = time.perf_counter()
-    if method not in ("classical", "rtn"):
-        raise UsageError(f"unknown method {method!r}; choose from classical, rtn")
+    from oldfilm.restore.api import METHODS
+
+    if method not in METHODS:
+        raise UsageError(f"unknown method {method!r}; choose from {', '.join(METHODS)}")
     if chunk_frames < 1:
         raise UsageError(f"chunk_frames must be ≥ 1, got {chunk_frames}")
     settings = Settings(method, preset, str(weights) if weights else None, device,

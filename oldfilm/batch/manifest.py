@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from oldfilm.errors import InputError, UsageError
+from oldfilm.restore.api import METHODS
 
 VIDEO_SUFFIXES = (".mp4", ".mkv", ".mov", ".avi", ".mpg", ".mpeg", ".m4v", ".webm", ".ts", ".nut", ".mxf",
                   ".ogv", ".wmv", ".flv", ".dv", ".y4m")
 FIELDS = ("input", "output", "method", "preset", "refs", "ref_frames", "exemplar")
-METHODS = ("classical", "rtn")
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ class FilmJob:
     Attributes:
         input: the film (file or frame folder).
         output: where its restoration goes (a video file).
-        method: "classical" or "rtn".
+        method: "classical", "rtn" or "none".
         preset: RTN preset.
         refs: coloured keyframes (the film is then coloured too, in one task: colour propagates through it).
         ref_frames: frame number of each ref.

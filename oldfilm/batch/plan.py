@@ -198,6 +198,8 @@ def context(method: str, options: dict[str, Any]) -> tuple[int, int]:
         cfg = ClassicalConfig(**options)
         reach = cfg.radius + (cfg.deflicker_radius if cfg.deflicker else 0)
         return reach + (SCRATCH_WARMUP if cfg.line_scratches else 0), reach
+    if method == "none":
+        return 0, 0
     return int(options.get("chunk", 32)) + 8, int(options.get("lookahead", 8)) + 8
 
 

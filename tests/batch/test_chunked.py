@@ -85,3 +85,18 @@ def test_killed_run_resumes_without_redoing_chunks(tmp_path: Path) -> None:
     with open_video(dst) as r:
         assert r.info.has_audio
     assert not work.exists()
+
+
+def test_telecined_film_restores_in_chunks_as_whole(tmp_path: Path) -> None:
+    from fractions import Fraction
+
+    from tests.clips import moving_clip
+    from tests.io.test_fields import telecine, write_ffv1
+
+    src = write_ffv1(tmp_path / "tc.mkv", telecine(moving_clip(t=24, h=96, w=128, channels=3, step=3)),
+                     Fraction(30000, 1001))
+    plan = scan_film(src)
+    assert not plan.direct and plan.frames == 24  # inverse telecine: 4 frames in 5, read in order
+    restore(src, tmp_path / "whole.mkv", codec="ffv1")
+    restore_chunked(src, tmp_path / "chunked.mkv", codec="ffv1", chunk_frames=10)
+    assert same(decoded(tmp_path / "chunked.mkv"), decoded(tmp_path / "whole.mkv"))
