@@ -154,7 +154,7 @@ def batch(
     src: Annotated[Path, typer.Argument(help="A folder of films, or a .csv/.json manifest (input, output, "
                                              "method, preset, refs, ref_frames, exemplar).")],
     out_dir: Annotated[Path, typer.Argument(help="Folder for the restored films and batch-report.json/.csv.")],
-    method: Annotated[str, typer.Option(help="classical | rtn | none (a manifest row may say otherwise)")] = "classical",
+    method: Annotated[str, typer.Option(help="classical | rtn | none (a manifest row may differ)")] = "classical",
     preset: Annotated[str, typer.Option(help="RTN preset: auto | guided | fast | rtn-paper")] = "auto",
     address: Annotated[str | None, typer.Option(help="Ray cluster to run on (e.g. ray://head:10001 or "
                                                      "auto); default: a local Ray.")] = None,
