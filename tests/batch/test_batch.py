@@ -47,8 +47,6 @@ def test_folder_with_a_corrupt_file_finishes_the_others(ray_session, tmp_path: P
     bad = next(r for r in reports if r.status == "failed")
     assert "broken.mp4" in bad.error and "\n" not in bad.error
     assert not (out / "broken.mp4").exists()
-    restore(films / "a.mkv", tmp_path / "a-whole.mkv", codec="ffv1")
-    assert same(decoded(out / "a.mkv"), decoded(tmp_path / "a-whole.mkv"))  # chunked on Ray == whole
     report = json.loads((out / "batch-report.json").read_text())
     assert (report["ok"], report["failed"], report["frames"]) == (3, 1, 26 + 16 + 40 - hurt.lost_frames)
     assert next(r for r in report["results"] if r["status"] == "ok")["flicker_out"] is not None
@@ -61,7 +59,7 @@ def test_folder_with_a_corrupt_file_finishes_the_others(ray_session, tmp_path: P
 def test_killed_worker_is_retried_and_finished_chunks_are_kept(ray_session, tmp_path: Path) -> None:  # noqa: ANN001
     films = tmp_path / "films"
     films.mkdir()
-    src = film(films / "long.mkv", shot=60, second=10, seed=7)
+    src = film(films / "long.mkv", shot=40, second=8, seed=7)
     out = tmp_path / "out"
     work = work_dir(out / "long.mkv")
     seen: dict[str, int] = {}
@@ -93,7 +91,7 @@ def test_killed_worker_is_retried_and_finished_chunks_are_kept(ray_session, tmp_
     assert report.status == "ok", report.error
     assert all(at_end[name] == t for name, t in seen.items())  # finished chunks were not made again
     restore(src, tmp_path / "whole.mkv", codec="ffv1")
-    assert same(decoded(out / "long.mkv"), decoded(tmp_path / "whole.mkv"))
+    assert same(decoded(out / "long.mkv"), decoded(tmp_path / "whole.mkv"))  # chunked on Ray == whole
 
 
 def _bad(tmp_path: Path, name: str, text: str, capsys: pytest.CaptureFixture) -> str:

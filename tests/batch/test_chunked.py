@@ -57,7 +57,7 @@ def _cli(*args: str) -> list[str]:
 
 
 def test_killed_run_resumes_without_redoing_chunks(tmp_path: Path) -> None:
-    src = film(tmp_path / "in.mp4", shot=50, second=10, audio=True)
+    src = film(tmp_path / "in.mp4", shot=30, second=10, audio=True)
     dst = tmp_path / "out.mkv"
     cmd = _cli("restore", str(src), str(dst), "--resume", "--chunk-frames", "8", "--codec", "ffv1", "-q")
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(Path(__file__).parents[2])}

@@ -3,13 +3,12 @@ timestamps (picture and sound stay in sync), and --strict makes any loss an erro
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from oldfilm.batch.plan import scan_film
+from oldfilm.cli import main
 from oldfilm.io.video import open_video
 from tests.batch.film import damaged, decoded
 from tests.clips import moving_clip, write_clip
@@ -20,11 +19,6 @@ def broken(tmp_path_factory: pytest.TempPathFactory) -> Path:
     d = tmp_path_factory.mktemp("damage")
     clean = write_clip(d / "clean.mp4", moving_clip(t=40, h=96, w=128, channels=3), audio=True)
     return damaged(clean, d / "broken.mp4")
-
-
-def _run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "oldfilm.cli", *args], capture_output=True, text=True,
-                          timeout=300)
 
 
 def test_reader_counts_and_places_lost_frames(broken: Path) -> None:
@@ -38,15 +32,14 @@ def test_reader_counts_and_places_lost_frames(broken: Path) -> None:
     assert scan_film(broken).lost == lost
 
 
-def test_restore_reports_loss_and_keeps_sync(broken: Path, tmp_path: Path) -> None:
+def test_restore_reports_loss_and_keeps_sync(broken: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     out = tmp_path / "out.mkv"
-    run = _run("restore", str(broken), str(out), "--codec", "ffv1")
-    assert run.returncode == 0
+    assert main(["restore", str(broken), str(out), "--codec", "ffv1", "-q"]) == 0
     with open_video(broken) as r:
         stamps = [p for _, p in r.frames_with_pts()]
         tb_in = r.info.time_base
         lost = r.frames_lost
-    assert f"{lost} frame(s) lost" in run.stderr
+    assert f"{lost} frame(s) lost to damage" in caplog.text  # the warning (on stderr from the command line)
     with open_video(out) as r:
         got = [p for _, p in r.frames_with_pts()]
         tb_out, audio = r.info.time_base, r.info.has_audio
@@ -56,20 +49,21 @@ def test_restore_reports_loss_and_keeps_sync(broken: Path, tmp_path: Path) -> No
 
 
 @pytest.mark.parametrize("resume", [False, True])
-def test_strict_refuses_a_loss(broken: Path, tmp_path: Path, resume: bool) -> None:
+def test_strict_refuses_a_loss(broken: Path, tmp_path: Path, resume: bool, capsys: pytest.CaptureFixture) -> None:
     out = tmp_path / "out.mkv"
-    run = _run("restore", str(broken), str(out), "--strict", "-q", *(["--resume"] if resume else []))
-    assert run.returncode == 2 and not out.exists()
-    lines = run.stderr.strip().splitlines()
-    assert lines[-1].startswith("oldfilm: error:") and "lost" in lines[-1] and "--strict" in lines[-1]
+    rc = main(["restore", str(broken), str(out), "--strict", "-q", *(["--resume"] if resume else [])])
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and not out.exists() and len(lines) == 1
+    assert lines[0].startswith("oldfilm: error:") and "lost" in lines[0] and "--strict" in lines[0]
 
 
-def test_resumable_restore_of_a_damaged_file_matches_the_plain_one(broken: Path, tmp_path: Path) -> None:
-    plain = _run("restore", str(broken), str(tmp_path / "a.mkv"), "--codec", "ffv1", "-q")
-    chunked = _run("restore", str(broken), str(tmp_path / "b.mkv"), "--codec", "ffv1", "--resume",
-                   "--chunk-frames", "12")
-    assert plain.returncode == chunked.returncode == 0
-    assert "lost" in chunked.stderr
+def test_resumable_restore_of_a_damaged_file_matches_the_plain_one(broken: Path, tmp_path: Path,
+                                                                   caplog: pytest.LogCaptureFixture) -> None:
+    assert main(["restore", str(broken), str(tmp_path / "a.mkv"), "--codec", "ffv1", "-q"]) == 0
+    caplog.clear()
+    assert main(["restore", str(broken), str(tmp_path / "b.mkv"), "--codec", "ffv1", "--resume",
+                 "--chunk-frames", "12", "-q"]) == 0
+    assert "frame(s) lost to damage" in caplog.text
     a, b = decoded(tmp_path / "a.mkv"), decoded(tmp_path / "b.mkv")
     assert [p for _, p in a] == [p for _, p in b]
     assert all((x == y).all() for (x, _), (y, _) in zip(a, b, strict=True))
