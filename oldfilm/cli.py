@@ -152,10 +152,11 @@ def _restore_resumable(src: Path, dst: Path, **kwargs: Any) -> None:
 @app.command()
 def batch(
     src: Annotated[Path, typer.Argument(help="A folder of films, or a .csv/.json manifest (input, output, "
-                                             "method, preset, refs, ref_frames, exemplar).")],
+                                             "method, preset, weights, refs, ref_frames, exemplar).")],
     out_dir: Annotated[Path, typer.Argument(help="Folder for the restored films and batch-report.json/.csv.")],
     method: Annotated[str, typer.Option(help="classical | rtn | none (a manifest row may differ)")] = "classical",
     preset: Annotated[str, typer.Option(help="RTN preset: auto | guided | fast | rtn-paper")] = "auto",
+    weights: Annotated[Path | None, typer.Option(help="RTN weights (.safetensors); default: shipped")] = None,
     address: Annotated[str | None, typer.Option(help="Ray cluster to run on (e.g. ray://head:10001 or "
                                                      "auto); default: a local Ray.")] = None,
     workers: Annotated[int | None, typer.Option(help="CPUs of the local Ray (default: all).")] = None,
@@ -168,14 +169,15 @@ def batch(
     """Restore many films on Ray (resumable: run it again to continue); writes a report. Exit 1 if a film failed."""
     from oldfilm import run_batch
 
-    reports = run_batch(src, out_dir, method=method, preset=preset, address=address, workers=workers,
-                        chunk_frames=chunk_frames, codec=codec, crf=crf, overwrite=overwrite, strict=strict,
-                        progress=not _state["quiet"])
+    reports = run_batch(src, out_dir, method=method, preset=preset, weights=weights, address=address,
+                        workers=workers, chunk_frames=chunk_frames, codec=codec, crf=crf, overwrite=overwrite,
+                        strict=strict, progress=not _state["quiet"])
     failed = [r for r in reports if r.status == "failed"]
     _say(f"{len(reports) - len(failed)} of {len(reports)} films done; report in {out_dir / 'batch-report.json'}")
     if failed:
-        typer.echo(f"oldfilm: error: {len(failed)} of {len(reports)} films failed (first: {failed[0].error})",
-                   err=True)
+        first = failed[0].error if Path(failed[0].input).name in failed[0].error else \
+            f"{Path(failed[0].input).name}: {failed[0].error}"
+        typer.echo(f"oldfilm: error: {len(failed)} of {len(reports)} films failed (first: {first})", err=True)
         raise typer.Exit(1)
 
 

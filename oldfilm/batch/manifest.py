@@ -1,6 +1,6 @@
 """The films of a batch: every video in a folder, or the rows of a CSV/JSON manifest.
 
-A manifest row has ``input`` (required) and optionally ``output``, ``method``, ``preset``, ``refs`` and
+A manifest row has ``input`` (required) and optionally ``output``, ``method``, ``preset``, ``weights``, ``refs`` and
 ``ref_frames`` (colour keyframes and their frame numbers; ``;``-separated in CSV, lists in JSON) and
 ``exemplar``. JSON is a list of such objects (or ``{"films": [...]}``). Relative paths are relative to the
 manifest. A bad manifest is refused as a whole, with one line naming the row, before anything runs.
@@ -19,7 +19,7 @@ from oldfilm.restore.api import METHODS
 
 VIDEO_SUFFIXES = (".mp4", ".mkv", ".mov", ".avi", ".mpg", ".mpeg", ".m4v", ".webm", ".ts", ".nut", ".mxf",
                   ".ogv", ".wmv", ".flv", ".dv", ".y4m")
-FIELDS = ("input", "output", "method", "preset", "refs", "ref_frames", "exemplar")
+FIELDS = ("input", "output", "method", "preset", "weights", "refs", "ref_frames", "exemplar")
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,7 @@ class FilmJob:
         output: where its restoration goes (a video file).
         method: "classical", "rtn" or "none".
         preset: RTN preset.
+        weights: RTN weights file (None: the shipped ones).
         refs: coloured keyframes (the film is then coloured too, in one task: colour propagates through it).
         ref_frames: frame number of each ref.
         exemplar: a colour photo of a similar scene.
@@ -40,6 +41,7 @@ class FilmJob:
     output: Path
     method: str = "classical"
     preset: str = "auto"
+    weights: Path | None = None
     refs: tuple[Path, ...] = ()
     ref_frames: tuple[int, ...] = ()
     exemplar: Path | None = None
@@ -49,8 +51,10 @@ class FilmJob:
         return bool(self.refs or self.exemplar)
 
 
-def load_jobs(src: str | Path, out_dir: str | Path, method: str = "classical", preset: str = "auto") -> list[FilmJob]:
-    """The films of ``src`` (a folder or a .csv/.json manifest), each with its output in ``out_dir``."""
+def load_jobs(src: str | Path, out_dir: str | Path, method: str = "classical", preset: str = "auto",
+              weights: str | Path | None = None) -> list[FilmJob]:
+    """The films of ``src`` (a folder or a .csv/.json manifest), each with its output in ``out_dir``;
+    ``method``, ``preset`` and ``weights`` where a row does not say."""
     src, out_dir = Path(src), Path(out_dir)
     if not src.exists():
         raise InputError(f"{src}: no such folder or manifest")
@@ -67,7 +71,10 @@ def load_jobs(src: str | Path, out_dir: str | Path, method: str = "classical", p
         raise UsageError(f"{src}: give a folder of films or a .csv/.json manifest")
     if not rows:
         raise InputError(f"{src}: the manifest lists no films")
-    jobs = [_job(row, i + 1, src, out_dir, method, preset) for i, row in enumerate(rows)]
+    if weights is not None and not Path(weights).is_file():
+        raise InputError(f"{weights}: no such weights file")
+    defaults = {"method": method, "preset": preset, "weights": str(weights) if weights else None}
+    jobs = [_job(row, i + 1, src, out_dir, defaults) for i, row in enumerate(rows)]
     seen: dict[Path, int] = {}
     for i, job in enumerate(jobs, 1):
         key = job.output.resolve()
@@ -106,7 +113,7 @@ def _read_json(path: Path) -> list[dict[str, Any]]:
     return data
 
 
-def _job(row: dict[str, Any], n: int, manifest: Path, out_dir: Path, method: str, preset: str) -> FilmJob:
+def _job(row: dict[str, Any], n: int, manifest: Path, out_dir: Path, defaults: dict[str, Any]) -> FilmJob:
     where = f"{manifest}: film {n}"
     unknown = sorted(set(row) - set(FIELDS))
     if unknown:
@@ -117,7 +124,7 @@ def _job(row: dict[str, Any], n: int, manifest: Path, out_dir: Path, method: str
     inp = _path(base, row["input"])
     if not inp.exists():
         raise InputError(f"{where}: {inp} does not exist")
-    m = str(row.get("method") or method)
+    m = str(row.get("method") or defaults["method"])
     if m not in METHODS:
         raise InputError(f"{where}: unknown method {m!r} (choose from {', '.join(METHODS)})")
     out = row.get("output")
@@ -135,7 +142,11 @@ def _job(row: dict[str, Any], n: int, manifest: Path, out_dir: Path, method: str
     exemplar = _path(base, row["exemplar"]) if row.get("exemplar") else None
     if exemplar is not None and not exemplar.is_file():
         raise InputError(f"{where}: exemplar {exemplar} does not exist")
-    return FilmJob(inp, output, m, str(row.get("preset") or preset), refs, frames, exemplar)
+    weights = _path(base, row["weights"]) if row.get("weights") else defaults["weights"]
+    if weights is not None and not Path(weights).is_file():
+        raise InputError(f"{where}: weights {weights} do not exist")
+    return FilmJob(inp, output, m, str(row.get("preset") or defaults["preset"]),
+                   Path(weights) if weights else None, refs, frames, exemplar)
 
 
 def _path(base: Path, value: Any) -> Path:

@@ -68,16 +68,17 @@ class _Film:
 
 
 def run_batch(src: str | Path, out_dir: str | Path, *, method: str = "classical", preset: str = "auto",
-              address: str | None = None, workers: int | None = None, chunk_frames: int = 500,
-              codec: str = "auto", crf: int = 17, overwrite: bool = False, strict: bool = False,
-              progress: bool = True, on_event: Callable[[str, FilmReport], None] | None = None) -> list[FilmReport]:
+              weights: str | Path | None = None, address: str | None = None, workers: int | None = None,
+              chunk_frames: int = 500, codec: str = "auto", crf: int = 17, overwrite: bool = False,
+              strict: bool = False, progress: bool = True,
+              on_event: Callable[[str, FilmReport], None] | None = None) -> list[FilmReport]:
     """Restore every film of ``src`` (a folder or a CSV/JSON manifest, see ``manifest.py``) into
     ``out_dir`` on Ray: a local Ray with ``workers`` CPUs (None: all) unless ``address`` names a cluster (or
     Ray is already initialised). Writes ``batch-report.json`` and ``.csv`` in ``out_dir``; returns the
     reports. ``on_event(kind, report)`` is called as films finish ("ok", "failed", "exists"; before a
     finished film's work folder is removed)."""
     out_dir = Path(out_dir)
-    jobs = load_jobs(src, out_dir, method, preset)
+    jobs = load_jobs(src, out_dir, method, preset, weights)
     if chunk_frames < 1 or (workers is not None and workers < 1):
         raise UsageError(f"--chunk-frames and --workers must be ≥ 1, got {chunk_frames} and {workers}")
     if not out_dir.parent.is_dir():
@@ -88,7 +89,8 @@ def run_batch(src: str | Path, out_dir: str | Path, *, method: str = "classical"
     ray, started = _connect(address, workers)
     try:
         films = [_Film(j, FilmReport(str(j.input), str(j.output)),
-                       Settings(j.method, j.preset, max_frames=chunk_frames)) for j in jobs]
+                       Settings(j.method, j.preset, str(j.weights) if j.weights else None, max_frames=chunk_frames))
+                 for j in jobs]
         _Scheduler(ray, films, codec=codec, crf=crf, overwrite=overwrite, strict=strict,
                    progress=progress, on_event=on_event).run()
     finally:
@@ -155,7 +157,7 @@ def _colour_task(job: FilmJob, codec: str, crf: int, overwrite: bool,
     t0 = _one_thread()
     colour = {"refs": list(job.refs), "ref_frames": list(job.ref_frames) or None, "exemplar": job.exemplar,
               "match_in": job.input}
-    restore(job.input, job.output, method=job.method, preset=job.preset, codec=codec, crf=crf,
+    restore(job.input, job.output, method=job.method, preset=job.preset, weights=job.weights, codec=codec, crf=crf,
             overwrite=overwrite, colorize=colour, strict=strict)
     with open_video(job.output) as r:
         frames = sum(1 for _ in r)
