@@ -115,6 +115,7 @@ def test_bad_manifests_get_one_line_and_exit_2(tmp_path: Path, capsys: pytest.Ca
     assert "2 ref_frames for 1 refs" in _bad(tmp_path, "i.json",
                                              '[{"input": "f.mp4", "refs": ["f.mp4"], "ref_frames": [0, 3]}]',
                                              capsys)
+    assert "weights" in _bad(tmp_path, "j.json", '[{"input": "f.mp4", "weights": "none.safetensors"}]', capsys)
 
 
 def test_manifest_rows(tmp_path: Path) -> None:
