@@ -8,9 +8,11 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import ray
 
 from oldfilm.batch.manifest import load_jobs
 from oldfilm.batch.plan import work_dir
@@ -20,17 +22,16 @@ from oldfilm.restore.api import restore
 from tests.batch.film import damaged, decoded, film, same
 from tests.clips import moving_clip, write_clip
 
-ray = pytest.importorskip("ray")
-
 
 @pytest.fixture(scope="module")
-def ray_session():  # noqa: ANN201 - one local Ray (2 CPUs) for the module: starting one takes seconds
+def ray_session() -> Iterator[None]:
+    """One local Ray (2 CPUs) for the module: starting one takes seconds."""
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-    yield ray
+    yield
     ray.shutdown()
 
 
-def test_folder_with_a_corrupt_file_finishes_the_others(ray_session, tmp_path: Path) -> None:  # noqa: ANN001
+def test_folder_with_a_corrupt_file_finishes_the_others(ray_session: None, tmp_path: Path) -> None:
     films = tmp_path / "films"
     films.mkdir()
     film(films / "a.mkv", shot=20, second=6, seed=3)
@@ -56,7 +57,7 @@ def test_folder_with_a_corrupt_file_finishes_the_others(ray_session, tmp_path: P
     assert [r.status for r in again] == ["exists", "exists", "failed", "exists"]
 
 
-def test_killed_worker_is_retried_and_finished_chunks_are_kept(ray_session, tmp_path: Path) -> None:  # noqa: ANN001
+def test_killed_worker_is_retried_and_finished_chunks_are_kept(ray_session: None, tmp_path: Path) -> None:
     films = tmp_path / "films"
     films.mkdir()
     src = film(films / "long.mkv", shot=40, second=8, seed=7)
