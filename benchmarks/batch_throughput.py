@@ -6,7 +6,9 @@ whole batch (classical method) in four ways and prints frames/s for each:
   ray-N      `run_batch` on a local Ray with N CPUs (one task per CPU, one thread per task);
   cluster-K  `run_batch` on K Ray nodes of one CPU each, started locally with ``ray.cluster_utils.Cluster``
              (separate raylets talking over the network stack, as on a real cluster, but on these cores).
-Wall times are for the restoration only (Ray's start-up is timed separately).
+Wall times are for the restoration only (Ray's start-up is timed separately). CPU s/frame: this process's
+CPU time (plain) or the sum of the Ray tasks' own (``FilmReport.cpu_seconds``; the driver's is left out) —
+what the work costs, less disturbed than wall time by other jobs on the machine.
 
     python benchmarks/batch_throughput.py --clips 4 --frames 64 --size 256x144 --nodes 1 2 3
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import sys
 import tempfile
@@ -45,14 +48,21 @@ def make_batch(folder: Path, clips: int, frames: int, shot: int, w: int, h: int)
     return clips * frames
 
 
-def timed_batch(folder: Path, out: Path, chunk: int) -> float:
+def timed_batch(folder: Path, out: Path, chunk: int) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of the Ray tasks) of one batch."""
     shutil.rmtree(out, ignore_errors=True)
     t0 = time.perf_counter()
     reports = run_batch(folder, out, chunk_frames=chunk, progress=False)
     bad = [r for r in reports if r.status != "ok"]
     if bad:
         raise SystemExit(f"batch failed: {bad[0].error}")
-    return time.perf_counter() - t0
+    return time.perf_counter() - t0, sum(r.cpu_seconds for r in reports)
+
+
+def cpu_time() -> float:
+    """CPU seconds this process used so far (all its threads)."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
 
 
 def main() -> None:
@@ -68,7 +78,7 @@ def main() -> None:
     import ray
     from ray.cluster_utils import Cluster
 
-    rows: list[tuple[str, float, float]] = []
+    rows: list[tuple[str, float, float, float]] = []  # name, start-up, wall, CPU seconds
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "films"
         total = make_batch(folder, args.clips, args.frames, args.shot, w, h)
@@ -77,15 +87,15 @@ def main() -> None:
         print(f"# {args.clips} clips × {args.frames} frames at {w}x{h}, a cut every {args.shot} frames")
         out = Path(tmp) / "out"
         out.mkdir()
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), cpu_time()
         for clip in sorted(folder.iterdir()):
             restore(clip, out / clip.name)
-        rows.append(("plain (1 process)", 0.0, time.perf_counter() - t0))
+        rows.append(("plain (1 process)", 0.0, time.perf_counter() - t0, cpu_time() - c0))
         for n in args.workers:
             t0 = time.perf_counter()
             ray.init(num_cpus=n, include_dashboard=False, log_to_driver=False)
             start = time.perf_counter() - t0
-            rows.append((f"Ray, {n} worker(s)", start, timed_batch(folder, Path(tmp) / f"ray{n}", args.shot)))
+            rows.append((f"Ray, {n} worker(s)", start, *timed_batch(folder, Path(tmp) / f"ray{n}", args.shot)))
             ray.shutdown()
         for k in args.nodes:
             t0 = time.perf_counter()
@@ -96,14 +106,15 @@ def main() -> None:
             ray.init(address=cluster.address, log_to_driver=False)
             start = time.perf_counter() - t0
             rows.append((f"cluster, {k} node(s) × 1 CPU", start,
-                         timed_batch(folder, Path(tmp) / f"cluster{k}", args.shot)))
+                         *timed_batch(folder, Path(tmp) / f"cluster{k}", args.shot)))
             ray.shutdown()
             cluster.shutdown()
     plain = rows[0][2]
-    print("\n| run | Ray start-up | wall (restore) | frames/s | vs plain |")
-    print("|---|---:|---:|---:|---:|")
-    for name, start, wall in rows:
-        print(f"| {name} | {start:.1f} s | {wall:.1f} s | {total / wall:.2f} | {plain / wall:.2f}× |")
+    print("\n| run | Ray start-up | wall (restore) | frames/s | vs plain | CPU s/frame |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for name, start, wall, cpu in rows:
+        print(f"| {name} | {start:.1f} s | {wall:.1f} s | {total / wall:.2f} | {plain / wall:.2f}× | "
+              f"{cpu / total:.3f} |")
 
 
 if __name__ == "__main__":

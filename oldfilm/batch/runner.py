@@ -36,6 +36,9 @@ from oldfilm.io.atomic import write_bytes_atomic
 RETRIES = 3
 """Times a task is retried after its worker process (or node) died."""
 
+Spent = tuple[float, float]
+"""(wall-clock seconds, CPU seconds) a task took, or its start."""
+
 
 @dataclass
 class FilmReport:
@@ -49,7 +52,8 @@ class FilmReport:
     lost_where: str = ""
     chunks: int = 0
     chunks_reused: int = 0
-    seconds: float = 0.0  # compute time of the film's tasks (plan, chunks, join), summed over workers
+    seconds: float = 0.0  # time the film's tasks (plan, chunks, join) ran, summed over workers
+    cpu_seconds: float = 0.0  # CPU time those tasks used (less than seconds on a busy machine)
     fps: float = 0.0  # frames / seconds: one worker's throughput on this film
     flicker_in: float | None = None
     flicker_out: float | None = None
@@ -117,39 +121,43 @@ def _connect(address: str | None, workers: int | None) -> tuple[Any, bool]:
 
 # -- tasks (run on Ray workers) ---------------------------------------------------------------------
 
-def _one_thread() -> float:
+def _one_thread() -> Spent:
     """One CPU per task: OpenCV's and torch's own thread pools would fight the other tasks for cores.
-    Returns the start time."""
+    Returns the start (wall clock, CPU time of this worker process)."""
     import cv2
     import torch
 
     cv2.setNumThreads(1)
     torch.set_num_threads(1)
-    return time.perf_counter()
+    return time.perf_counter(), time.process_time()
 
 
-def _plan_task(src: str, work: str) -> tuple[FilmPlan, float]:
+def _spent(t0: Spent) -> Spent:
+    return time.perf_counter() - t0[0], time.process_time() - t0[1]
+
+
+def _plan_task(src: str, work: str) -> tuple[FilmPlan, Spent]:
     t0 = _one_thread()
-    return load_or_scan(src, Path(work)), time.perf_counter() - t0
+    return load_or_scan(src, Path(work)), _spent(t0)
 
 
-def _chunk_task(src: str, out: str, chunk: Chunk, view: FilmPlan, settings: Settings) -> tuple[int, float]:
+def _chunk_task(src: str, out: str, chunk: Chunk, view: FilmPlan, settings: Settings) -> tuple[int, Spent]:
     t0 = _one_thread()
     if not Path(out).is_file():  # else finished by an earlier attempt
         restore_chunk_of(src, Path(out), chunk, view, settings)
-    return chunk.frames, time.perf_counter() - t0
+    return chunk.frames, _spent(t0)
 
 
 def _join_task(src: str, dst: str, plan: FilmPlan, parts: list[str], codec: str, crf: int,
-               overwrite: bool) -> tuple[float | None, float]:
+               overwrite: bool) -> tuple[float | None, Spent]:
     t0 = _one_thread()
     _, flicker = join_chunks(src, Path(dst), plan, [Path(p) for p in parts], codec=codec, crf=crf,
                              overwrite=overwrite)
-    return flicker, time.perf_counter() - t0
+    return flicker, _spent(t0)
 
 
 def _colour_task(job: FilmJob, codec: str, crf: int, overwrite: bool,
-                 strict: bool) -> tuple[ChunkedResult, float]:
+                 strict: bool) -> tuple[ChunkedResult, Spent]:
     """A film with colour keyframes, whole (colour propagates from its keyframes through the film)."""
     from oldfilm.io.video import open_video
     from oldfilm.restore.api import restore
@@ -161,7 +169,7 @@ def _colour_task(job: FilmJob, codec: str, crf: int, overwrite: bool,
             overwrite=overwrite, colorize=colour, strict=strict)
     with open_video(job.output) as r:
         frames = sum(1 for _ in r)
-    return ChunkedResult(job.output, frames, 1), time.perf_counter() - t0
+    return ChunkedResult(job.output, frames, 1), _spent(t0)
 
 
 class _Scheduler:
@@ -199,11 +207,12 @@ class _Scheduler:
             for ref in ready:
                 kind, film, chunk = self.pending.pop(ref)
                 try:
-                    value, seconds = self.ray.get(ref)
+                    value, (seconds, cpu) = self.ray.get(ref)
                 except Exception as e:  # noqa: BLE001 - a task's failure is the film's, reported
                     self._fail(film, e)
                     continue
                 film.report.seconds += seconds
+                film.report.cpu_seconds += cpu
                 getattr(self, f"_on_{kind}")(film, value, chunk)
             self._fill()
         self.bar.close()
@@ -289,7 +298,7 @@ class _Scheduler:
     def _finish(self, film: _Film, status: str) -> None:
         r = film.report
         r.status = status
-        r.seconds = round(r.seconds, 3)
+        r.seconds, r.cpu_seconds = round(r.seconds, 3), round(r.cpu_seconds, 3)
         r.fps = round(r.frames / r.seconds, 2) if r.seconds and status == "ok" else 0.0
         self.bar.film_done(film.job.input.name, r)
         if self.on_event is not None:
