@@ -140,10 +140,12 @@ def restore(
 def _restore_resumable(src: Path, dst: Path, **kwargs: Any) -> None:
     from oldfilm import restore_chunked
 
+    scanned, close_scan = _progress("first pass")
     update, close = _progress("restore")
     try:
-        r = restore_chunked(src, dst, progress=update, **kwargs)
+        r = restore_chunked(src, dst, progress=update, scan_progress=scanned, **kwargs)
     finally:
+        close_scan()
         close()
     again = f"; {len(r.reused)} finished earlier were kept" if r.reused else ""
     _say(f"wrote {r.path} ({r.frames} frames, {r.chunks} chunks: {len(r.restored)} restored{again})")

@@ -199,12 +199,14 @@ def restore_chunked(src: str | Path, dst: str | Path, *, method: str = "classica
                     weights: str | Path | None = None, device: str = "auto", chunk_frames: int = 500,
                     start: int = 0, end: int | None = None, fields: str = "auto", codec: str = "auto",
                     crf: int = 17, overwrite: bool = False, strict: bool = False,
-                    progress: Callable[[int, int | None], None] | None = None, keep_work: bool = False,
+                    progress: Callable[[int, int | None], None] | None = None,
+                    scan_progress: Callable[[int, int | None], None] | None = None, keep_work: bool = False,
                     **options: Any) -> ChunkedResult:
     """Restore ``src`` into ``dst`` chunk by chunk (at most ``chunk_frames`` each) in this process,
     resuming from the chunks a killed or interrupted run of the same command left in the work folder
     (``plan.work_dir(dst)``). The output appears only when all is done; the work folder is then removed
-    (unless ``keep_work``). Other arguments as ``oldfilm.restore``; ``options`` as ``restore_stream``'s."""
+    (unless ``keep_work``). ``scan_progress`` follows the first pass (``plan.scan_film``), ``progress`` the
+    chunks. Other arguments as ``oldfilm.restore``; ``options`` as ``restore_stream``'s."""
     t0 = time.perf_counter()
     from oldfilm.restore.api import METHODS
 
@@ -223,7 +225,7 @@ def restore_chunked(src: str | Path, dst: str | Path, *, method: str = "classica
     work = work_dir(dst)
     work.mkdir(exist_ok=True)
     clean_partials(work)
-    plan = load_or_scan(src, work, start, end, fields)
+    plan = load_or_scan(src, work, start, end, fields, scan_progress)
     if not plan.frames:
         raise InputError(f"{src}: no decodable video frames")
     check_strict(plan, strict)

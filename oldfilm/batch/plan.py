@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from functools import cache
 from pathlib import Path
@@ -126,26 +127,31 @@ def digest(obj: Any) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
-def scan_film(src: str | Path, start: int = 0, end: int | None = None, fields: str = "auto") -> FilmPlan:
+def scan_film(src: str | Path, start: int = 0, end: int | None = None, fields: str = "auto",
+              progress: Callable[[int, int | None], None] | None = None) -> FilmPlan:
     """Read the film once, as ``oldfilm.restore`` does (``conform``: range and fields): timestamps, cut
-    flags (``SceneDetector``, as the restorers run it), mean luma, and the frames a damaged file lost."""
+    flags (``SceneDetector``, as the restorers run it), mean luma, and the frames a damaged file lost.
+    ``progress(done, total)`` after each frame."""
     plan = FilmPlan(source=str(src), signature=input_signature(src), start=start, end=end, fields=fields)
     detector = SceneDetector()
     with open_video(src) as reader:
         film = conform(reader, start, end, fields=fields)
         # the reader's own generator when no field processing applies (then chunks can seek to their frames)
         plan.direct = getattr(film.pairs, "__qualname__", "") == "VideoReader.frames_with_pts"
+        total = film.info.frame_count
         for arr, pts in film.pairs:
             plan.pts.append(None if pts is None else int(pts))
             plan.cuts.append(bool(detector(arr)))
             plan.means.append(float(rgb_to_luma(arr).mean()))
+            if progress is not None:
+                progress(len(plan.pts), total)
         plan.losses = [asdict(g) for g in reader.losses]
         plan.lost_message = reader.describe_losses()
     return plan
 
 
-def load_or_scan(src: str | Path, work: Path, start: int = 0, end: int | None = None,
-                 fields: str = "auto") -> FilmPlan:
+def load_or_scan(src: str | Path, work: Path, start: int = 0, end: int | None = None, fields: str = "auto",
+                 progress: Callable[[int, int | None], None] | None = None) -> FilmPlan:
     """The plan kept in the work folder when it was made for this very input, range and fields mode, else
     a new scan (saved there)."""
     key = digest([input_signature(src), start, end, fields, code_version()])
@@ -155,7 +161,7 @@ def load_or_scan(src: str | Path, work: Path, start: int = 0, end: int | None = 
             return FilmPlan.load(path)
         except (ValueError, TypeError, OSError):
             pass  # a damaged record: scan again
-    plan = scan_film(src, start, end, fields)
+    plan = scan_film(src, start, end, fields, progress)
     work.mkdir(parents=True, exist_ok=True)
     plan.save(path)
     return plan
