@@ -187,8 +187,9 @@ class _Scheduler:
         self.colour = ray.remote(**opts)(_colour_task)
         self.pending: dict[Any, tuple[str, _Film, Chunk | None]] = {}
         self.queue: list[tuple[_Film, Chunk]] = []
-        cpus = int(ray.cluster_resources().get("CPU", 1))
-        self.capacity = max(2, 2 * cpus)
+        self.to_plan: list[_Film] = []
+        self.cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
+        self.capacity = 2 * self.cpus
         from oldfilm.batch.progress import BatchProgress
 
         self.bar = BatchProgress(enabled=progress)
@@ -201,7 +202,8 @@ class _Scheduler:
                 self._submit(self.colour.remote(f.job, self.codec, self.crf, self.overwrite, self.strict),
                              "colour", f)
             else:
-                self._submit(self.plan.remote(str(f.job.input), str(work_dir(f.job.output))), "plan", f)
+                self.to_plan.append(f)
+        self._fill()
         while self.pending:
             ready, _ = self.ray.wait(list(self.pending), num_returns=1, timeout=1.0)
             for ref in ready:
@@ -221,7 +223,11 @@ class _Scheduler:
         self.pending[ref] = (kind, film, chunk)
 
     def _fill(self) -> None:
-        """Keep ``capacity`` chunk tasks in flight, the largest queued chunk first."""
+        """Keep ``capacity`` chunk tasks in flight, the largest queued chunk first, and a first pass per CPU
+        (so that chunks of the first films start while later films are still being read)."""
+        while self.to_plan and sum(k == "plan" for k, _, _ in self.pending.values()) < self.cpus:
+            f = self.to_plan.pop(0)
+            self._submit(self.plan.remote(str(f.job.input), str(work_dir(f.job.output))), "plan", f)
         self.queue.sort(key=lambda fc: -fc[1].frames)
         while self.queue and sum(k == "chunk" for k, _, _ in self.pending.values()) < self.capacity:
             film, c = self.queue.pop(0)
