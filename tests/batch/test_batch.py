@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import ray
 
+from oldfilm.batch.chunked import restore_chunked
 from oldfilm.batch.manifest import load_jobs
 from oldfilm.batch.plan import work_dir
 from oldfilm.batch.runner import FilmReport, run_batch
@@ -125,3 +126,16 @@ def test_manifest_rows(tmp_path: Path) -> None:
     a, b = load_jobs(tmp_path / "m.csv", tmp_path / "out")
     assert (a.output, a.method, a.preset) == (tmp_path / "out" / "x" / "restored.mkv", "rtn", "fast")
     assert (b.input, b.output, b.method) == (tmp_path / "f.mp4", tmp_path / "out" / "f.mp4", "classical")
+
+
+def test_batch_resumes_from_chunks_left_by_an_interrupted_run(ray_session: None, tmp_path: Path) -> None:
+    films = tmp_path / "films"
+    films.mkdir()
+    src = film(films / "f.mkv", shot=12, second=6, seed=9)
+    out = tmp_path / "out"
+    out.mkdir()
+    restore_chunked(src, out / "f.mkv", chunk_frames=8, codec="ffv1", keep_work=True)  # chunks of a run...
+    (out / "f.mkv").rename(tmp_path / "first.mkv")  # ... that never got to write its output
+    (report,) = run_batch(films, out, chunk_frames=8, codec="ffv1", progress=False)
+    assert report.status == "ok" and report.chunks_reused == report.chunks == 3
+    assert same(decoded(out / "f.mkv"), decoded(tmp_path / "first.mkv"))
