@@ -72,7 +72,8 @@ class RTNEngine:
         chroma_sigma: Gaussian sigma (pixels) smoothing the kept chroma of colour films (0: none).
         tone_radius: keep the film's exposure (``anchor_tone``): each restored frame's mean luma is set to
             the input's mean (a guided network's: its guide's) averaged over ±``tone_radius`` frames of its
-            shot. -1: off. None: 4.
+            shot. -1: off. None: 4, or off for a network with a full-resolution head (it keeps each frame's
+            mean as its guide has it).
         tone_sigma: and its smooth shading (Gaussian sigma, pixels) is the input's (0: mean only). None: 16,
             or 0 for a guided network (its base already has the shading; guided networks are trained with a
             tone-invariant loss, ``LossConfig.tone_invariant``, and only their mean needs the anchor).
@@ -105,8 +106,8 @@ class RTNEngine:
         self.flow_side = flow_side if flow_side is not None else 640 // max(1, model.cfg.scale // 2)
         self.scenes = scenes
         self.threads, self.max_pixels, self.chroma_sigma = threads, max_pixels, chroma_sigma
-        if tone_radius is None:
-            tone_radius = 4
+        if tone_radius is None:  # a full-resolution head keeps its guide's exposure exactly: nothing to anchor
+            tone_radius = -1 if model.cfg.head_channels else 4
         if tone_sigma is None:
             tone_sigma = 0.0 if model.cfg.guided else 16.0
         self.tone_radius, self.tone_sigma = tone_radius, tone_sigma

@@ -77,6 +77,10 @@ class LossConfig:
     MSE(guide, gt)), averaged over the batch (guided networks only): a lightly damaged clip, where the guide
     is nearly right, counts as much as a heavily damaged one, and every change to already-right pixels costs
     in proportion to how little there was to repair. It is minus the mean PSNR gain the benchmark scores."""
+    relative_raw: float = 1.0
+    """With ``relative``: the weight of the raw dB gain; the rest, 1 − this, is the gain after one gain and
+    offset per clip (PSNR-t's alignment, for the guide and the output alike), which a tone change cannot win.
+    A little raw gain keeps the clip's contrast from drifting where the aligned gain is blind."""
     clip_affine: bool = False
     """Stronger than ``tone_invariant``: compare after the one gain and offset per clip that best maps the
     output onto the target (the alignment of the benchmark's PSNR-t), so neither exposure nor global contrast
@@ -263,7 +267,7 @@ TRAIN_PRESETS: dict[str, TrainConfig] = {
         data=DataConfig(frames=5, crop=(96, 128), degrade="transfer-light",
                         degrade_extra=("light", "transfer-light", "medium", "transfer", "heavy"), weave=False,
                         shard_count=200, shard_size=16),
-        loss=LossConfig(relative=True, temporal=0.1), steps=8000, batch_size=4, lr=2e-4, warmup=50, ema=0.995,
+        loss=LossConfig(relative=True, relative_raw=0.2, temporal=0.1), steps=8000, batch_size=4, lr=2e-4, warmup=50, ema=0.995,
         workers=1, threads=1, log_every=5, val_every=500, checkpoint_minutes=5.0,
     ),
     # the recipe at scale, for a GPU

@@ -251,7 +251,13 @@ def _step(cfg: TrainConfig, tr: Trainer, net: torch.nn.Module, vgg: losses.VGG19
         fit = losses.match_means(out, gt)
     guide = batch["lq"][:, :, -cfg.model.in_channels:] if cfg.model.guided else None
     if lc.relative and guide is not None:
-        terms = {"pixel": -losses.clip_gain_db(out, guide, gt).mean()}
+        gain = lc.relative_raw * losses.clip_gain_db(out, guide, gt)
+        if lc.relative_raw < 1:
+            with torch.no_grad():
+                aligned_guide = losses.match_clip_affine(guide, gt)
+            aligned = losses.clip_gain_db(losses.match_clip_affine(out, gt), aligned_guide, gt)
+            gain = gain + (1 - lc.relative_raw) * aligned
+        terms = {"pixel": -gain.mean()}
     else:
         terms = {"pixel": losses.charbonnier(fit, gt, lc.charbonnier_eps)}
     if lc.temporal:

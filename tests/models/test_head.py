@@ -39,6 +39,8 @@ def test_streaming_in_chunks_equals_the_whole_clip() -> None:
         b, _ = model.forward_chunk(x[:, 4:], ffc[:, 4:], fb[:, 4:], None, keep=2, state=state)
     assert not torch.equal(whole, x[:, :, 1:])
     assert torch.allclose(torch.cat([a, b], dim=1), whole, atol=1e-6)
+    # the head moves detail, never a frame's exposure: each frame keeps its guide's mean
+    assert torch.allclose(whole.mean(dim=(2, 3, 4)), x[:, :, 1].mean(dim=(2, 3)), atol=1e-6)
     assert state.frame is not None and state.frame.shape == (1, 1, 32, 48)
 
 

@@ -24,7 +24,8 @@ HEADED = RTNConfig(name="tiny-q", scale=2, hidden=8, embed=8, heads=2, groups=1,
 @pytest.fixture
 def sharded(tiny: TrainConfig, tmp_path: Path) -> TrainConfig:
     data = replace(tiny.data, shard_count=3, shard_size=4, shard_dir=str(tmp_path / "shards"), crop=(32, 40))
-    return replace(tiny, model=HEADED, data=data, loss=LossConfig(relative=True, temporal=0.1), batch_size=2)
+    loss = LossConfig(relative=True, relative_raw=0.5, temporal=0.1)
+    return replace(tiny, model=HEADED, data=data, loss=loss, batch_size=2)
 
 
 def test_each_epoch_reads_every_sample_of_every_shard_once() -> None:
