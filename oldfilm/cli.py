@@ -198,6 +198,8 @@ def bench(
     methods: Annotated[str | None, typer.Option(help="Comma-separated method names (default: all).")] = None,
     weights: Annotated[list[Path] | None, typer.Option(help="Also benchmark RTN with this file.")] = None,
     colorize: Annotated[bool, typer.Option("--colorize", help="The colourisation benchmark instead.")] = False,
+    suite: Annotated[str, typer.Option(help="A named run instead: 'stress' (every evaluation clip, the "
+                                            "independent damage, and the real 1906 film).")] = "",
 ) -> None:
     """Benchmark the restorers and baselines on the evaluation clip; writes a report."""
     if colorize:
@@ -210,7 +212,7 @@ def bench(
 
     names = tuple(m.strip() for m in methods.split(",") if m.strip()) if methods else ()
     path = run_bench(quick=quick, out_dir=out, cache=cache, methods=names, weights=tuple(weights or ()),
-                     say=_say)
+                     say=_say, suite=suite)
     _say(f"wrote {path}")
 
 
