@@ -87,7 +87,13 @@ STRESS_WINDOWS = {"bikes": 150, "diver": 100, "motion": 40, "balle": 100, "lego"
 """First frame of each evaluation clip's stress window (chosen before any restorer ran on them)."""
 STRESS = BenchConfig("stress", tuple(Window(s, 32, clip=c, max_side=480) for c, s in STRESS_WINDOWS.items()),
                      presets=("stress",), noref_every=4, by_clip=True, film_frames=144)
-SUITES = {"quick": QUICK, "full": FULL, "stress": STRESS}
+STRESS_TRAIN = BenchConfig("stress-train", (Window(40, 32, clip="city", max_side=480),
+                                            Window(130, 32, clip="city", max_side=480),
+                                            Window(10, 32, clip="bigbuckbunny", max_side=480),
+                                            Window(90, 32, clip="bigbuckbunny", max_side=480)),
+                           presets=("stress",), noref_every=4, by_clip=True)
+"""The stress damage on windows of the *training* clips: what the classical restorer is tuned on."""
+SUITES = {"quick": QUICK, "full": FULL, "stress": STRESS, "stress-train": STRESS_TRAIN}
 
 
 @dataclass

@@ -18,7 +18,10 @@ import cv2
 import numpy as np
 
 from oldfilm.colorspace import from_float, rgb_to_luma, to_float
+from oldfilm.errors import UsageError
 from oldfilm.flow import DISFlow, warp_image
+from oldfilm.restore.dirt import one_sided_dirt
+from oldfilm.restore.noise import gradient, noise_level, temporal_noise_level
 from oldfilm.restore.scenes import SceneDetector
 from oldfilm.restore.scratches import LineScratchRemover
 
@@ -53,6 +56,22 @@ class ClassicalConfig:
             ``deflicker_radius`` (centred, so real fades and exposure changes are followed without lag).
         deflicker_radius: half-width of that window, frames (it also sets the restorer's look-ahead).
         max_gain: bound on the deflicker gain (and its inverse).
+        noise_estimator: "temporal" measures the noise from the differences to the aligned neighbours
+            (``noise.temporal_noise_level``: sees clumped, spatially correlated grain at full strength);
+            "spatial" uses Immerkær's white-noise estimator on the frame alone (blind to correlated grain).
+        similarity: how a neighbour's local similarity is measured for its weight: "abs" blurs the absolute
+            difference (noise counts as dissimilarity), "signed" blurs the signed difference (noise averages
+            out, misalignment and motion stay), so well-aligned neighbours get their full weight.
+        recursive: weight of the previous *restored* frame, aligned, in the temporal average (a recursive
+            filter: the output is pulled towards the last output wherever they agree, which keeps grain
+            residue steady from frame to frame); 0 disables.
+        recursive_factor: similarity scale of that weight, × the noise level left after the average.
+        persistent_dirt: also repair specks that stay two or three frames (``oldfilm.restore.dirt``: outliers
+            against every neighbour on one side in time that are small spots in the frame).
+        dirt_spot: the largest speck diameter, pixels, for that rule.
+        spatial_from_residual: the spatial pass's strength follows the noise level *left* by the temporal
+            average (the measured level × the averaging's noise reduction) instead of Immerkær's estimate
+            on the averaged frame.
     """
 
     radius: int = 2
@@ -71,6 +90,13 @@ class ClassicalConfig:
     deflicker: bool = True
     deflicker_radius: int = 4
     max_gain: float = 1.4
+    noise_estimator: str = "spatial"
+    similarity: str = "abs"
+    recursive: float = 0.0
+    recursive_factor: float = 2.0
+    spatial_from_residual: bool = False
+    persistent_dirt: bool = False
+    dirt_spot: int = 9
 
 
 @dataclass
@@ -88,13 +114,19 @@ class ClassicalRestorer:
 
     def __init__(self, config: ClassicalConfig | None = None):
         self.cfg = config or ClassicalConfig()
+        if self.cfg.noise_estimator not in ("temporal", "spatial"):
+            raise UsageError(f"noise_estimator must be 'temporal' or 'spatial', not {self.cfg.noise_estimator!r}")
+        if self.cfg.similarity not in ("abs", "signed"):
+            raise UsageError(f"similarity must be 'abs' or 'signed', not {self.cfg.similarity!r}")
         self.flow = DISFlow(self.cfg.flow_preset, self.cfg.flow_max_side)
+        self._prev: tuple[int, int, np.ndarray] | None = None  # (index, scene, restored float image)
 
     def run(self, frames: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
         """Restore a stream of (H, W, C) uint8/uint16/float frames; output dtype and shape match input.
 
         Three streaming stages: ingest (scene cuts, line scratches, luma statistics) → deflicker (needs
         ``deflicker_radius`` frames of look-ahead) → motion-compensated repair and denoise (``radius``)."""
+        self._prev = None
         stream = self._ingest(frames)
         if self.cfg.deflicker:
             stream = self._deflicker_stage(stream)
@@ -131,23 +163,38 @@ class ClassicalRestorer:
         return _windows(entries, self.cfg.deflicker_radius, one)
 
     def _restore_one(self, window: list[_Entry], centre: _Entry) -> np.ndarray:
+        cfg = self.cfg
         neigh = [e for e in window if e.index != centre.index]
         img = centre.image
+        residual = None  # noise level left after the temporal average
         if neigh:
-            aligned = np.stack([warp_image(e.image, self._flow(centre, e)).reshape(img.shape) for e in neigh])
+            flows = {e.index: self._flow(centre, e) for e in neigh}
+            aligned = np.stack([warp_image(e.image, flows[e.index]).reshape(img.shape) for e in neigh])
             aligned_luma = rgb_to_luma(aligned)
-            img = self._repair(img, centre.luma, aligned, aligned_luma)
-            img = self._denoise(img, aligned, aligned_luma)
-        if self.cfg.spatial_denoise > 0:
-            img = self._spatial(img)
+            img = self._repair(img, centre.luma, aligned, aligned_luma, [e.index - centre.index for e in neigh])
+            if cfg.noise_estimator == "temporal":
+                sigma = temporal_noise_level(centre.luma, aligned_luma)
+            else:
+                sigma = noise_level(rgb_to_luma(img))
+            prev = None
+            if self._prev is not None and self._prev[:2] == (centre.index - 1, centre.scene) \
+                    and centre.index - 1 in flows:
+                prev = warp_image(self._prev[2], flows[centre.index - 1]).reshape(img.shape)
+            img, ratio = self._denoise(img, aligned, aligned_luma, sigma, prev)
+            residual = sigma * ratio
+        if cfg.spatial_denoise > 0:
+            img = self._spatial(img, residual if cfg.spatial_from_residual else None)
+        self._prev = (centre.index, centre.scene, img)
         return from_float(img, centre.dtype)
 
     def _flow(self, centre: _Entry, other: _Entry) -> np.ndarray:
         """Flow centre → other (each ordered pair is needed once: no cache)."""
         return self.flow(centre.luma, other.luma)
 
-    def _repair(self, img: np.ndarray, luma: np.ndarray, aligned: np.ndarray, aligned_luma: np.ndarray) -> np.ndarray:
-        """Replace impulsive outliers (dust, dirt, blotches, short scratches) by the aligned neighbours' median."""
+    def _repair(self, img: np.ndarray, luma: np.ndarray, aligned: np.ndarray, aligned_luma: np.ndarray,
+                offsets: list[int] | None = None) -> np.ndarray:
+        """Replace impulsive outliers (dust, dirt, blotches, short scratches) by the aligned neighbours' median;
+        with ``persistent_dirt``, also specks that stay 2–3 frames (``dirt.one_sided_dirt``)."""
         cfg = self.cfg
         diff = luma[None] - aligned_luma  # (K, H, W)
         low, high = diff.min(0), diff.max(0)  # > 0: brighter than every neighbour; < 0: darker than every one
@@ -155,10 +202,15 @@ class ClassicalRestorer:
         agree = spread < cfg.agree_threshold + np.minimum(np.abs(low), np.abs(high)) * 0.5
         # misalignment by δ pixels changes a pixel by about δ·|∇I|: detail must differ by more to count as dirt
         ref = np.median(aligned_luma, axis=0) if len(aligned_luma) > 2 else aligned_luma.mean(0)
-        grad = cv2.magnitude(cv2.Sobel(ref, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(ref, cv2.CV_32F, 0, 1, ksize=3)) / 4
+        grad = gradient(ref)
         t_strong = cfg.outlier_threshold + cfg.misalignment * grad
         strong = ((low > t_strong) | (high < -t_strong)) & agree
-        if not strong.any():
+        side = None
+        if cfg.persistent_dirt and offsets is not None:
+            side, side_fill = one_sided_dirt(luma, aligned, aligned_luma, offsets, t_strong, cfg.agree_threshold,
+                                             cfg.dirt_spot, cfg.weak_ratio, cfg.mask_dilate)
+            side &= ~strong
+        if not strong.any() and (side is None or not side.any()):
             return img
         mask = strong.astype(np.uint8)
         if cfg.mask_dilate:
@@ -167,28 +219,48 @@ class ClassicalRestorer:
             for _ in range(cfg.mask_dilate):  # geodesic dilation: grow only through weak outliers
                 mask = cv2.dilate(mask, np.ones((3, 3), np.uint8)) & weak | mask
         median = np.median(aligned, axis=0) if len(aligned) > 2 else aligned.mean(0)
-        return np.where(mask[..., None].astype(bool), median, img)
+        out = np.where(mask[..., None].astype(bool), median, img)
+        if side is not None and side.any():
+            out = np.where(side[..., None], side_fill, out)
+        return out
 
-    def _denoise(self, img: np.ndarray, aligned: np.ndarray, aligned_luma: np.ndarray) -> np.ndarray:
-        """Motion-compensated temporal average, each neighbour weighted by its local similarity."""
+    def _denoise(self, img: np.ndarray, aligned: np.ndarray, aligned_luma: np.ndarray, noise: float,
+                 prev: np.ndarray | None = None) -> tuple[np.ndarray, float]:
+        """Motion-compensated temporal average, each neighbour weighted by its local similarity, then (with
+        ``recursive``) blended with the previous restored frame ``prev`` (aligned) where they agree.
+        Returns the image and the factor by which the average reduced the noise's standard deviation."""
         cfg = self.cfg
         if cfg.denoise_strength <= 0:
-            return img
+            return img, 1.0
         luma = rgb_to_luma(img)
-        sigma = max(cfg.denoise_sigma, cfg.noise_factor * noise_level(luma))
+        sigma = max(cfg.denoise_sigma, cfg.noise_factor * noise)
         num, den = img.copy(), np.ones(img.shape[:2] + (1,), np.float32)
+        sq = den.copy()
         for a, al in zip(aligned, aligned_luma, strict=True):
-            d = cv2.blur(np.abs(al - luma), (5, 5))
+            if cfg.similarity == "signed":
+                d = np.abs(cv2.blur(al - luma, (5, 5)))
+            else:
+                d = cv2.blur(np.abs(al - luma), (5, 5))
             w = (cfg.denoise_strength * np.exp(-((d / sigma) ** 2)))[..., None]
             num += w * a
             den += w
-        return num / den
+            sq += w * w
+        out = num / den
+        ratio = float(np.mean(np.sqrt(sq) / den))
+        if prev is not None and cfg.recursive > 0:
+            scale = max(cfg.recursive_factor * noise * ratio, 1e-3)
+            d = np.abs(cv2.blur(rgb_to_luma(prev) - rgb_to_luma(out), (5, 5)))
+            w = (cfg.recursive * np.exp(-((d / scale) ** 2)))[..., None]
+            out = (out + w * prev) / (1 + w)
+            ratio *= float(np.mean(np.sqrt(1 + w * w) / (1 + w)))
+        return out, ratio
 
-    def _spatial(self, img: np.ndarray) -> np.ndarray:
+    def _spatial(self, img: np.ndarray, noise: float | None = None) -> np.ndarray:
         """Non-local means on the luma (8-bit, as OpenCV's fast version needs); the change is added back to
-        every channel of the float image, so 16-bit precision and chroma are kept."""
+        every channel of the float image, so 16-bit precision and chroma are kept. ``noise``: the noise level
+        to remove (None: Immerkær's estimate on ``img``)."""
         luma = rgb_to_luma(img)
-        h = self.cfg.spatial_denoise * noise_level(luma) * 255.0
+        h = self.cfg.spatial_denoise * (noise_level(luma) if noise is None else noise) * 255.0
         if h < 0.5:
             return img
         y8 = np.clip(np.rint(luma * 255.0), 0, 255).astype(np.uint8)
@@ -228,15 +300,3 @@ def _luma_stats(luma: np.ndarray) -> tuple[float, float]:
     """Mean and standard deviation of luma, on a 4× smaller copy (robust to noise, cheap)."""
     small = cv2.resize(luma, (max(1, luma.shape[1] // 4), max(1, luma.shape[0] // 4)), interpolation=cv2.INTER_AREA)
     return float(small.mean()), float(small.std())
-
-
-def noise_level(luma: np.ndarray) -> float:
-    """Standard deviation of additive white noise in a (H, W) float image, by Immerkær's fast estimator
-    (J. Immerkær, "Fast Noise Variance Estimation", CVIU 1996): a Laplacian-difference kernel that cancels
-    smooth structure; edges are excluded by keeping the lower 90% of responses."""
-    if min(luma.shape) < 3:
-        return 0.0
-    k = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)
-    r = np.abs(cv2.filter2D(luma.astype(np.float32), -1, k)[1:-1, 1:-1])
-    r = r[r <= np.quantile(r, 0.9)]
-    return float(np.sqrt(np.pi / 2) * r.mean() / 6) if r.size else 0.0
