@@ -61,11 +61,16 @@ class ClassicalConfig:
             "spatial" uses Immerkær's white-noise estimator on the frame alone (blind to correlated grain).
         similarity: how a neighbour's local similarity is measured for its weight: "abs" blurs the absolute
             difference (noise counts as dissimilarity), "signed" blurs the signed difference (noise averages
-            out, misalignment and motion stay), so well-aligned neighbours get their full weight.
+            out, misalignment and motion stay), so well-aligned neighbours get their full weight; "patch"
+            compares the 5×5 mean squared difference with what the noise explains (temporal non-local means).
         recursive: weight of the previous *restored* frame, aligned, in the temporal average (a recursive
             filter: the output is pulled towards the last output wherever they agree, which keeps grain
             residue steady from frame to frame); 0 disables.
         recursive_factor: similarity scale of that weight, × the noise level left after the average.
+        sharpen: unsharp-mask amount applied last (0 disables): scans of film are soft (the telecine's optics,
+            the print's generation loss) and the temporal average softens a little more; once the grain is
+            gone, detail can be given back without raising it again.
+        sharpen_sigma: Gaussian sigma of the unsharp mask, pixels.
         persistent_dirt: also repair specks that stay two or three frames (``oldfilm.restore.dirt``: outliers
             against every neighbour on one side in time that are small spots in the frame).
         dirt_spot: the largest speck diameter, pixels, for that rule.
@@ -95,6 +100,8 @@ class ClassicalConfig:
     recursive: float = 0.0
     recursive_factor: float = 2.0
     spatial_from_residual: bool = False
+    sharpen: float = 0.0
+    sharpen_sigma: float = 1.0
     persistent_dirt: bool = False
     dirt_spot: int = 9
 
@@ -116,8 +123,8 @@ class ClassicalRestorer:
         self.cfg = config or ClassicalConfig()
         if self.cfg.noise_estimator not in ("temporal", "spatial"):
             raise UsageError(f"noise_estimator must be 'temporal' or 'spatial', not {self.cfg.noise_estimator!r}")
-        if self.cfg.similarity not in ("abs", "signed"):
-            raise UsageError(f"similarity must be 'abs' or 'signed', not {self.cfg.similarity!r}")
+        if self.cfg.similarity not in ("abs", "signed", "patch"):
+            raise UsageError(f"similarity must be 'abs', 'signed' or 'patch', not {self.cfg.similarity!r}")
         self.flow = DISFlow(self.cfg.flow_preset, self.cfg.flow_max_side)
         self._prev: tuple[int, int, np.ndarray] | None = None  # (index, scene, restored float image)
 
@@ -185,6 +192,8 @@ class ClassicalRestorer:
         if cfg.spatial_denoise > 0:
             img = self._spatial(img, residual if cfg.spatial_from_residual else None)
         self._prev = (centre.index, centre.scene, img)
+        if cfg.sharpen > 0:
+            img = sharpen(img, cfg.sharpen, cfg.sharpen_sigma)
         return from_float(img, centre.dtype)
 
     def _flow(self, centre: _Entry, other: _Entry) -> np.ndarray:
@@ -237,23 +246,32 @@ class ClassicalRestorer:
         num, den = img.copy(), np.ones(img.shape[:2] + (1,), np.float32)
         sq = den.copy()
         for a, al in zip(aligned, aligned_luma, strict=True):
-            if cfg.similarity == "signed":
-                d = np.abs(cv2.blur(al - luma, (5, 5)))
-            else:
-                d = cv2.blur(np.abs(al - luma), (5, 5))
-            w = (cfg.denoise_strength * np.exp(-((d / sigma) ** 2)))[..., None]
+            w = cfg.denoise_strength * self._similarity(al - luma, noise, sigma)
             num += w * a
             den += w
             sq += w * w
         out = num / den
         ratio = float(np.mean(np.sqrt(sq) / den))
         if prev is not None and cfg.recursive > 0:
-            scale = max(cfg.recursive_factor * noise * ratio, 1e-3)
-            d = np.abs(cv2.blur(rgb_to_luma(prev) - rgb_to_luma(out), (5, 5)))
-            w = (cfg.recursive * np.exp(-((d / scale) ** 2)))[..., None]
+            left = noise * ratio
+            scale = max(cfg.recursive_factor * left, cfg.denoise_sigma)
+            w = cfg.recursive * self._similarity(rgb_to_luma(prev) - rgb_to_luma(out), left, scale)
             out = (out + w * prev) / (1 + w)
             ratio *= float(np.mean(np.sqrt(1 + w * w) / (1 + w)))
         return out, ratio
+
+    def _similarity(self, diff: np.ndarray, noise: float, scale: float) -> np.ndarray:
+        """(H, W, 1) weight in [0, 1] of a neighbour that differs from the frame by ``diff`` (H, W, luma).
+
+        "patch": the 5×5 mean of diff² less what two independent noises of level ``noise`` explain (2σ²),
+        over ``scale``² — the temporal version of non-local means; unbiased for correlated grain too.
+        "signed"/"abs": the 5×5 mean of the signed / absolute difference, over ``scale``."""
+        mode = self.cfg.similarity
+        if mode == "patch":
+            excess = np.maximum(cv2.blur(diff * diff, (5, 5)) - 2 * noise * noise, 0.0)
+            return np.exp(-excess / (scale * scale))[..., None]
+        d = np.abs(cv2.blur(diff, (5, 5))) if mode == "signed" else cv2.blur(np.abs(diff), (5, 5))
+        return np.exp(-((d / scale) ** 2))[..., None]
 
     def _spatial(self, img: np.ndarray, noise: float | None = None) -> np.ndarray:
         """Non-local means on the luma (8-bit, as OpenCV's fast version needs); the change is added back to
@@ -300,3 +318,10 @@ def _luma_stats(luma: np.ndarray) -> tuple[float, float]:
     """Mean and standard deviation of luma, on a 4× smaller copy (robust to noise, cheap)."""
     small = cv2.resize(luma, (max(1, luma.shape[1] // 4), max(1, luma.shape[0] // 4)), interpolation=cv2.INTER_AREA)
     return float(small.mean()), float(small.std())
+
+
+def sharpen(img: np.ndarray, amount: float, sigma: float) -> np.ndarray:
+    """Unsharp mask on the luma, the change added to every channel: img + amount × (luma − blurred luma)."""
+    luma = rgb_to_luma(img)
+    detail = luma - cv2.GaussianBlur(luma, (0, 0), sigma)
+    return np.clip(img + (amount * detail)[..., None], 0.0, 1.0)
