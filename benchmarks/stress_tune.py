@@ -1,4 +1,5 @@
-"""Tune the classical restorer on the stress damage: PSNR-t and E_warp per clip for given options.
+"""Tune the classical restorer on the stress damage: PSNR-t and E_warp per clip for given options (any suite
+of ``oldfilm.bench.suite.SUITES``: every preset × window, in that order).
 
     python benchmarks/stress_tune.py [--suite stress-train] [--frames 16] '{"radius": 3}' '{...}'
 
@@ -27,12 +28,19 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--suite", default="stress-train")
     ap.add_argument("--frames", type=int, default=0, help="cut each window to this many frames (0: all)")
+    ap.add_argument("--presets", default="", help="comma-separated presets (default: the suite's)")
+    ap.add_argument("--windows", default="", help="comma-separated indices of the suite's windows to use")
     ap.add_argument("configs", nargs="+")
     args = ap.parse_args()
     cfg = SUITES[args.suite]
+    if args.presets:
+        cfg = replace(cfg, presets=tuple(args.presets.split(",")))
     windows = [replace(w, frames=args.frames) if args.frames else w for w in cfg.windows]
-    pairs = [eval_pair(w, cfg.presets[0], cfg.seed, cache_dir() / "bench") for w in windows]
-    flows = [MemoFlow() for _ in windows]
+    if args.windows:
+        windows = [windows[int(i)] for i in args.windows.split(",")]
+    pairs = [eval_pair(w, p, cfg.seed, cache_dir() / "bench") for p in cfg.presets for w in windows]
+    memo = [MemoFlow() for _ in windows]
+    flows = [memo[i % len(windows)] for i in range(len(pairs))]
     for spec in args.configs:
         rows = []
         t0 = time.perf_counter()

@@ -20,10 +20,12 @@ import numpy as np
 from oldfilm.colorspace import from_float, rgb_to_luma, to_float
 from oldfilm.errors import UsageError
 from oldfilm.flow import DISFlow, warp_image
+from oldfilm.restore.deflicker import coarse_shape, gain_surface
 from oldfilm.restore.dirt import one_sided_dirt
 from oldfilm.restore.noise import gradient, noise_level, temporal_noise_level
 from oldfilm.restore.scenes import SceneDetector
 from oldfilm.restore.scratches import LineScratchRemover
+from oldfilm.restore.stabilize import global_shift, shift_image, smooth_offset
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,12 @@ class ClassicalConfig:
             filter: the output is pulled towards the last output wherever they agree, which keeps grain
             residue steady from frame to frame); 0 disables.
         recursive_factor: similarity scale of that weight, × the noise level left after the average.
+        local_deflicker: also even out flicker that varies across the frame (``oldfilm.restore.deflicker``: a
+            smooth gain surface per frame towards the window's mean brightness distribution).
+        stabilize: remove gate weave (``oldfilm.restore.stabilize``): frames are moved onto their scene's
+            smoothed path of global translations. Off by default: it moves the picture against its frame
+            edges (a real film's frame-line moves with it).
+        stabilize_sigma: the path's smoothing, frames (Gaussian sigma; look-ahead 2.5 × this).
         sharpen: unsharp-mask amount applied last (0 disables): scans of film are soft (the telecine's optics,
             the print's generation loss) and the temporal average softens a little more; once the grain is
             gone, detail can be given back without raising it again.
@@ -100,6 +108,9 @@ class ClassicalConfig:
     recursive: float = 0.0
     recursive_factor: float = 2.0
     spatial_from_residual: bool = False
+    local_deflicker: bool = False
+    stabilize: bool = False
+    stabilize_sigma: float = 2.0
     sharpen: float = 0.0
     sharpen_sigma: float = 1.0
     persistent_dirt: bool = False
@@ -114,6 +125,8 @@ class _Entry:
     luma: np.ndarray  # float32 (H, W)
     dtype: np.dtype
     stats: tuple[float, float]  # luma mean and std (for the deflicker)
+    shape: np.ndarray | None = None  # coarse luma / its mean (for the local deflicker)
+    pos: tuple[float, float] = (0.0, 0.0)  # position on the scene's gate-weave path (for stabilisation)
 
 
 class ClassicalRestorer:
@@ -135,6 +148,8 @@ class ClassicalRestorer:
         ``deflicker_radius`` frames of look-ahead) → motion-compensated repair and denoise (``radius``)."""
         self._prev = None
         stream = self._ingest(frames)
+        if self.cfg.stabilize:
+            stream = self._stabilize_stage(stream)
         if self.cfg.deflicker:
             stream = self._deflicker_stage(stream)
         yield from _windows(stream, self.cfg.radius, self._restore_one)
@@ -143,19 +158,41 @@ class ClassicalRestorer:
         detector = SceneDetector()
         scratches = LineScratchRemover() if self.cfg.line_scratches else None
         scene = -1
+        prev_luma, pos = None, (0.0, 0.0)
         for i, frame in enumerate(frames):
             if frame.ndim == 2:
                 frame = frame[..., None]
             if detector(frame):
                 scene += 1
+                prev_luma, pos = None, (0.0, 0.0)
                 if scratches is not None:
                     scratches.reset()
             img = to_float(frame)
             luma = rgb_to_luma(img)
+            if self.cfg.stabilize:
+                if prev_luma is not None:
+                    dx, dy = global_shift(prev_luma, luma)
+                    pos = (pos[0] + dx, pos[1] + dy)
+                prev_luma = luma
             if scratches is not None:
                 img = scratches(img, luma)
                 luma = rgb_to_luma(img)
-            yield _Entry(i, scene, img, luma, frame.dtype, _luma_stats(luma))
+            shape = coarse_shape(luma) if self.cfg.local_deflicker else None
+            yield _Entry(i, scene, img, luma, frame.dtype, _luma_stats(luma), shape, pos)
+
+    def _stabilize_stage(self, entries: Iterable[_Entry]) -> Iterator[_Entry]:
+        """Move each frame onto its scene's smoothed gate-weave path (``stabilize.py``)."""
+        sigma = self.cfg.stabilize_sigma
+
+        def one(window: list[_Entry], centre: _Entry) -> _Entry:
+            x, y = smooth_offset([(e.index - centre.index, *e.pos) for e in window], sigma)
+            dx, dy = x - centre.pos[0], y - centre.pos[1]
+            img = shift_image(centre.image, dx, dy)
+            luma = rgb_to_luma(img)
+            shape = coarse_shape(luma) if self.cfg.local_deflicker else None
+            return replace(centre, image=img, luma=luma, stats=_luma_stats(luma), shape=shape)
+
+        return _windows(entries, max(1, int(np.ceil(2.5 * sigma))), one)
 
     def _deflicker_stage(self, entries: Iterable[_Entry]) -> Iterator[_Entry]:
         """Map each frame's luma mean/std onto their average over the centred window (same scene)."""
@@ -164,7 +201,12 @@ class ClassicalRestorer:
                              axis=0)
             m, s = centre.stats
             gain = float(np.clip(target[1] / max(s, 1e-4), 1 / self.cfg.max_gain, self.cfg.max_gain))
-            img = np.clip((centre.image - m) * gain + target[0], 0.0, 1.0)
+            image = centre.image
+            if self.cfg.local_deflicker and centre.shape is not None:
+                shapes = [e.shape for e in window if abs(e.index - centre.index) <= self.cfg.deflicker_radius]
+                field = gain_surface(centre.shape, np.mean(shapes, axis=0), image.shape[:2], self.cfg.max_gain)
+                image = image * field[..., None]
+            img = np.clip((image - m) * gain + target[0], 0.0, 1.0)
             return replace(centre, image=img, luma=rgb_to_luma(img))
 
         return _windows(entries, self.cfg.deflicker_radius, one)
@@ -178,10 +220,13 @@ class ClassicalRestorer:
             flows = {e.index: self._flow(centre, e) for e in neigh}
             aligned = np.stack([warp_image(e.image, flows[e.index]).reshape(img.shape) for e in neigh])
             aligned_luma = rgb_to_luma(aligned)
-            img = self._repair(img, centre.luma, aligned, aligned_luma, [e.index - centre.index for e in neigh])
             if cfg.noise_estimator == "temporal":
                 sigma = temporal_noise_level(centre.luma, aligned_luma)
             else:
+                sigma = noise_level(centre.luma)
+            img = self._repair(img, centre.luma, aligned, aligned_luma, [e.index - centre.index for e in neigh],
+                               sigma)
+            if cfg.noise_estimator == "spatial":  # as before: measured on the repaired frame
                 sigma = noise_level(rgb_to_luma(img))
             prev = None
             if self._prev is not None and self._prev[:2] == (centre.index - 1, centre.scene) \
@@ -201,7 +246,7 @@ class ClassicalRestorer:
         return self.flow(centre.luma, other.luma)
 
     def _repair(self, img: np.ndarray, luma: np.ndarray, aligned: np.ndarray, aligned_luma: np.ndarray,
-                offsets: list[int] | None = None) -> np.ndarray:
+                offsets: list[int] | None = None, noise: float = 0.0) -> np.ndarray:
         """Replace impulsive outliers (dust, dirt, blotches, short scratches) by the aligned neighbours' median;
         with ``persistent_dirt``, also specks that stay 2–3 frames (``dirt.one_sided_dirt``)."""
         cfg = self.cfg
@@ -217,7 +262,7 @@ class ClassicalRestorer:
         side = None
         if cfg.persistent_dirt and offsets is not None:
             side, side_fill = one_sided_dirt(luma, aligned, aligned_luma, offsets, t_strong, cfg.agree_threshold,
-                                             cfg.dirt_spot, cfg.weak_ratio, cfg.mask_dilate)
+                                             cfg.dirt_spot, cfg.weak_ratio, cfg.mask_dilate, noise)
             side &= ~strong
         if not strong.any() and (side is None or not side.any()):
             return img
