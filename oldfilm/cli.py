@@ -85,6 +85,8 @@ def restore(
                                                              "(counted from --start).")] = None,
     exemplar: Annotated[Path | None, typer.Option(help="With --colorize: a colour photo of a similar scene.")]
     = None,
+    stabilize: Annotated[bool, typer.Option("--stabilize", help="Classical method: remove gate weave (the "
+                                                                "picture moves against the frame edges).")] = False,
 ) -> None:
     """Restore an old film: dust, scratches, blotches, noise, flicker (and colour it with --colorize)."""
     from oldfilm import restore as api_restore
@@ -100,7 +102,8 @@ def restore(
     update, close = _progress("restore")
     try:
         out = api_restore(src, dst, method=method, preset=preset, weights=weights, device=device, start=start,
-                          end=end, codec=codec, crf=crf, overwrite=overwrite, progress=update, colorize=colour)
+                          end=end, codec=codec, crf=crf, overwrite=overwrite, progress=update, colorize=colour,
+                          stabilize=stabilize)
     finally:
         close()
     _say(f"wrote {out}")

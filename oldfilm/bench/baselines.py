@@ -187,8 +187,11 @@ def default_methods(learned: tuple[str, ...] = ("fast", "guided", "rtn-paper")) 
                f"FFmpeg `{DEFLICKER}` → our motion-compensated median (outlier repair only) → FFmpeg `{HQDN3D}`",
                deflicker_median_hqdn3d),
         Method("oldfilm-classical",
-               "ours: line scratches, deflicker, motion-compensated median, temporal + spatial denoise",
+               "ours: line scratches, deflicker (global + local), motion-compensated median, temporal "
+               "non-local means with a recursive term, spatial denoise, light sharpening",
                oldfilm_method("classical")),
+        Method("oldfilm-classical-stabilize", "ours: the classical restorer with `--stabilize` (gate weave removed)",
+               oldfilm_method("classical", stabilize=True)),
     ]
     for preset in learned:
         methods.append(Method(f"oldfilm-rtn-{preset}", f"ours: RTN, `{preset}` preset, shipped weights",

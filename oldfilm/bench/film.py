@@ -70,6 +70,10 @@ def before_after(before: Frames, after: Frames, picks: Sequence[int], scale: int
     return np.concatenate(rows, axis=0)
 
 
+def _num(value: float | None, digits: int = 2) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
 def run_film(methods: Sequence, count: int, noref_every: int, say: Callable[[str], None] = print,
              name: str | None = None, ours: str = "oldfilm-classical") -> FilmRun:
     """Restore the film's first ``count`` frames with every method and score them without reference."""
@@ -86,8 +90,8 @@ def run_film(methods: Sequence, count: int, noref_every: int, say: Callable[[str
         row.add(scores, seconds, peak)
         rows.append(row)
         outputs[method.name] = out
-        say(f"{name} frames 0–{len(frames) - 1} {method.name:26s} NIQE {scores.niqe:.2f}  BRISQUE "
-            f"{scores.brisque:.1f}  flicker {scores.flicker:.4f}")
+        say(f"{name} frames 0–{len(frames) - 1} {method.name:26s} NIQE {_num(scores.niqe)}  BRISQUE "
+            f"{_num(scores.brisque)}  flicker {_num(scores.flicker, 4)}")
     picks = tuple(int(round(x)) for x in np.linspace(0, len(frames) - 1, 6)[1:-1])
     after = outputs.get(ours, frames)
     return FilmRun(name, len(frames), rows, before_after(frames, after, picks), picks)

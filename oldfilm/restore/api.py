@@ -71,7 +71,7 @@ def restore(src: str | Path, dst: str | Path, *, method: str = "classical", pres
             weights: str | Path | None = None, device: str = "auto", start: int = 0, end: int | None = None,
             codec: str = "auto", crf: int = 17, overwrite: bool = False,
             progress: Callable[[int, int | None], None] | None = None,
-            colorize: dict[str, Any] | None = None) -> Path:
+            colorize: dict[str, Any] | None = None, stabilize: bool = False) -> Path:
     """Restore ``src`` (video file or frame folder) into ``dst``; returns ``dst``.
 
     Keeps size, fps, per-frame timestamps and the audio/subtitle streams (copied, trimmed to
@@ -83,6 +83,8 @@ def restore(src: str | Path, dst: str | Path, *, method: str = "classical", pres
 
     if start < 0 or (end is not None and end <= start):
         raise UsageError(f"bad frame range: start={start}, end={end}")
+    if stabilize and method != "classical":
+        raise UsageError("stabilisation (--stabilize) is an option of the classical method")
     with open_video(src) as reader:
         info = reader.info
         total = info.frame_count
@@ -95,7 +97,8 @@ def restore(src: str | Path, dst: str | Path, *, method: str = "classical", pres
                 stamps.append(pts)
                 yield arr
 
-        stream = restore_stream(frames(), method, preset=preset, weights=weights, device=device)
+        options = {"stabilize": True} if stabilize else {}
+        stream = restore_stream(frames(), method, preset=preset, weights=weights, device=device, **options)
         if colorize is not None:
             from oldfilm.colorize.api import colorize_stream
 

@@ -20,7 +20,7 @@ import numpy as np
 from oldfilm.colorspace import from_float, rgb_to_luma, to_float
 from oldfilm.errors import UsageError
 from oldfilm.flow import DISFlow, warp_image
-from oldfilm.restore.deflicker import coarse_shape, gain_surface
+from oldfilm.restore.deflicker import match_local_brightness
 from oldfilm.restore.dirt import one_sided_dirt
 from oldfilm.restore.noise import gradient, noise_level, temporal_noise_level
 from oldfilm.restore.scenes import SceneDetector
@@ -69,8 +69,9 @@ class ClassicalConfig:
             filter: the output is pulled towards the last output wherever they agree, which keeps grain
             residue steady from frame to frame); 0 disables.
         recursive_factor: similarity scale of that weight, × the noise level left after the average.
-        local_deflicker: also even out flicker that varies across the frame (``oldfilm.restore.deflicker``: a
-            smooth gain surface per frame towards the window's mean brightness distribution).
+        local_deflicker: also even out flicker that varies across the frame (``oldfilm.restore.deflicker``): the
+            frame and its aligned neighbours are each brought by a smooth gain surface onto their mean
+            brightness distribution before the repair and the temporal average.
         stabilize: remove gate weave (``oldfilm.restore.stabilize``): frames are moved onto their scene's
             smoothed path of global translations. Off by default: it moves the picture against its frame
             edges (a real film's frame-line moves with it).
@@ -95,23 +96,23 @@ class ClassicalConfig:
     mask_dilate: int = 1
     weak_ratio: float = 0.5
     misalignment: float = 1.0
-    denoise_strength: float = 0.6
-    denoise_sigma: float = 0.03
-    noise_factor: float = 1.5
-    spatial_denoise: float = 2.0
+    denoise_strength: float = 1.0
+    denoise_sigma: float = 0.005
+    noise_factor: float = 3.0
+    spatial_denoise: float = 1.0
     line_scratches: bool = True
     deflicker: bool = True
     deflicker_radius: int = 4
     max_gain: float = 1.4
-    noise_estimator: str = "spatial"
-    similarity: str = "abs"
-    recursive: float = 0.0
+    noise_estimator: str = "temporal"
+    similarity: str = "patch"
+    recursive: float = 1.0
     recursive_factor: float = 2.0
-    spatial_from_residual: bool = False
-    local_deflicker: bool = False
+    spatial_from_residual: bool = True
+    local_deflicker: bool = True
     stabilize: bool = False
     stabilize_sigma: float = 2.0
-    sharpen: float = 0.0
+    sharpen: float = 0.5
     sharpen_sigma: float = 1.0
     persistent_dirt: bool = False
     dirt_spot: int = 9
@@ -125,7 +126,6 @@ class _Entry:
     luma: np.ndarray  # float32 (H, W)
     dtype: np.dtype
     stats: tuple[float, float]  # luma mean and std (for the deflicker)
-    shape: np.ndarray | None = None  # coarse luma / its mean (for the local deflicker)
     pos: tuple[float, float] = (0.0, 0.0)  # position on the scene's gate-weave path (for stabilisation)
 
 
@@ -177,8 +177,7 @@ class ClassicalRestorer:
             if scratches is not None:
                 img = scratches(img, luma)
                 luma = rgb_to_luma(img)
-            shape = coarse_shape(luma) if self.cfg.local_deflicker else None
-            yield _Entry(i, scene, img, luma, frame.dtype, _luma_stats(luma), shape, pos)
+            yield _Entry(i, scene, img, luma, frame.dtype, _luma_stats(luma), pos)
 
     def _stabilize_stage(self, entries: Iterable[_Entry]) -> Iterator[_Entry]:
         """Move each frame onto its scene's smoothed gate-weave path (``stabilize.py``)."""
@@ -189,8 +188,7 @@ class ClassicalRestorer:
             dx, dy = x - centre.pos[0], y - centre.pos[1]
             img = shift_image(centre.image, dx, dy)
             luma = rgb_to_luma(img)
-            shape = coarse_shape(luma) if self.cfg.local_deflicker else None
-            return replace(centre, image=img, luma=luma, stats=_luma_stats(luma), shape=shape)
+            return replace(centre, image=img, luma=luma, stats=_luma_stats(luma))
 
         return _windows(entries, max(1, int(np.ceil(2.5 * sigma))), one)
 
@@ -201,12 +199,7 @@ class ClassicalRestorer:
                              axis=0)
             m, s = centre.stats
             gain = float(np.clip(target[1] / max(s, 1e-4), 1 / self.cfg.max_gain, self.cfg.max_gain))
-            image = centre.image
-            if self.cfg.local_deflicker and centre.shape is not None:
-                shapes = [e.shape for e in window if abs(e.index - centre.index) <= self.cfg.deflicker_radius]
-                field = gain_surface(centre.shape, np.mean(shapes, axis=0), image.shape[:2], self.cfg.max_gain)
-                image = image * field[..., None]
-            img = np.clip((image - m) * gain + target[0], 0.0, 1.0)
+            img = np.clip((centre.image - m) * gain + target[0], 0.0, 1.0)
             return replace(centre, image=img, luma=rgb_to_luma(img))
 
         return _windows(entries, self.cfg.deflicker_radius, one)
@@ -220,6 +213,10 @@ class ClassicalRestorer:
             flows = {e.index: self._flow(centre, e) for e in neigh}
             aligned = np.stack([warp_image(e.image, flows[e.index]).reshape(img.shape) for e in neigh])
             aligned_luma = rgb_to_luma(aligned)
+            if cfg.local_deflicker:
+                img, aligned = match_local_brightness(img, aligned, cfg.max_gain)
+                aligned_luma = rgb_to_luma(aligned)
+                centre = replace(centre, image=img, luma=rgb_to_luma(img))
             if cfg.noise_estimator == "temporal":
                 sigma = temporal_noise_level(centre.luma, aligned_luma)
             else:
