@@ -76,6 +76,8 @@ class ClassicalConfig:
             smoothed path of global translations. Off by default: it moves the picture against its frame
             edges (a real film's frame-line moves with it).
         stabilize_sigma: the path's smoothing, frames (Gaussian sigma; look-ahead 2.5 × this).
+        stabilize_max: the largest correction, pixels (gate weave is small; a larger jump is camera motion
+            or a failed measurement).
         sharpen: unsharp-mask amount applied last (0 disables): scans of film are soft (the telecine's optics,
             the print's generation loss) and the temporal average softens a little more; once the grain is
             gone, detail can be given back without raising it again.
@@ -112,6 +114,7 @@ class ClassicalConfig:
     local_deflicker: bool = True
     stabilize: bool = False
     stabilize_sigma: float = 2.0
+    stabilize_max: float = 2.0
     sharpen: float = 0.5
     sharpen_sigma: float = 1.0
     persistent_dirt: bool = False
@@ -185,8 +188,9 @@ class ClassicalRestorer:
 
         def one(window: list[_Entry], centre: _Entry) -> _Entry:
             x, y = smooth_offset([(e.index - centre.index, *e.pos) for e in window], sigma)
-            dx, dy = x - centre.pos[0], y - centre.pos[1]
-            img = shift_image(centre.image, dx, dy)
+            limit = self.cfg.stabilize_max
+            dx, dy = np.clip(x - centre.pos[0], -limit, limit), np.clip(y - centre.pos[1], -limit, limit)
+            img = shift_image(centre.image, float(dx), float(dy))
             luma = rgb_to_luma(img)
             return replace(centre, image=img, luma=luma, stats=_luma_stats(luma))
 

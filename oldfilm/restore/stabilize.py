@@ -19,12 +19,17 @@ def global_shift(prev: np.ndarray, cur: np.ndarray) -> tuple[float, float]:
 
 
 def smooth_offset(positions: list[tuple[int, float, float]], sigma: float) -> tuple[float, float]:
-    """Where the centre frame should be: the Gaussian-weighted mean of the path positions
-    ``[(frame offset from the centre, x, y), ...]`` (same scene, centre included)."""
+    """Where the centre frame should be: a Gaussian-weighted straight-line fit to the path positions
+    ``[(frame offset from the centre, x, y), ...]`` (same scene, centre included), read at offset 0. A line,
+    not a mean: a steady pan is followed exactly, also at the ends of a scene where the window is one-sided."""
     o = np.array([p[0] for p in positions], np.float64)
     w = np.exp(-0.5 * (o / max(sigma, 1e-3)) ** 2)
     xy = np.array([p[1:] for p in positions], np.float64)
-    return tuple((w[:, None] * xy).sum(0) / w.sum())  # type: ignore[return-value]
+    if len(o) < 3:
+        return tuple((w[:, None] * xy).sum(0) / w.sum())  # type: ignore[return-value]
+    a = np.stack([np.ones_like(o), o], 1) * np.sqrt(w)[:, None]
+    coef, *_ = np.linalg.lstsq(a, xy * np.sqrt(w)[:, None], rcond=None)
+    return float(coef[0, 0]), float(coef[0, 1])
 
 
 def shift_image(img: np.ndarray, dx: float, dy: float) -> np.ndarray:
