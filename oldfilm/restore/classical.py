@@ -82,6 +82,8 @@ class ClassicalConfig:
             the print's generation loss) and the temporal average softens a little more; once the grain is
             gone, detail can be given back without raising it again.
         sharpen_sigma: Gaussian sigma of the unsharp mask, pixels.
+        keep_grain: blend this fraction of the frame's own grain back after the temporal average (the frame
+            with its dirt repaired, before denoising): a filmic texture instead of a waxy one; 0 keeps none.
         persistent_dirt: also repair specks that stay two or three frames (``oldfilm.restore.dirt``: outliers
             against every neighbour on one side in time that are small spots in the frame).
         dirt_spot: the largest speck diameter, pixels, for that rule.
@@ -115,8 +117,9 @@ class ClassicalConfig:
     stabilize: bool = False
     stabilize_sigma: float = 2.0
     stabilize_max: float = 2.0
-    sharpen: float = 0.5
+    sharpen: float = 1.0
     sharpen_sigma: float = 1.0
+    keep_grain: float = 0.0
     persistent_dirt: bool = False
     dirt_spot: int = 9
 
@@ -233,8 +236,11 @@ class ClassicalRestorer:
             if self._prev is not None and self._prev[:2] == (centre.index - 1, centre.scene) \
                     and centre.index - 1 in flows:
                 prev = warp_image(self._prev[2], flows[centre.index - 1]).reshape(img.shape)
+            repaired = img
             img, ratio = self._denoise(img, aligned, aligned_luma, sigma, prev)
             residual = sigma * ratio
+            if cfg.keep_grain > 0:  # a fraction of the frame's own grain back (after dirt repair)
+                img = img + cfg.keep_grain * (repaired - img)
         if cfg.spatial_denoise > 0:
             img = self._spatial(img, residual if cfg.spatial_from_residual else None)
         self._prev = (centre.index, centre.scene, img)
