@@ -20,6 +20,7 @@ import numpy as np
 from oldfilm.colorspace import from_float, rgb_to_luma, to_float
 from oldfilm.errors import UsageError
 from oldfilm.flow import DISFlow, warp_image
+from oldfilm.restore.border import frame_border, keep_border
 from oldfilm.restore.deflicker import match_local_brightness
 from oldfilm.restore.dirt import one_sided_dirt
 from oldfilm.restore.noise import gradient, noise_level, temporal_noise_level
@@ -84,6 +85,8 @@ class ClassicalConfig:
         sharpen_sigma: Gaussian sigma of the unsharp mask, pixels.
         keep_grain: blend this fraction of the frame's own grain back after the temporal average (the frame
             with its dirt repaired, before denoising): a filmic texture instead of a waxy one; 0 keeps none.
+        keep_border: leave the frame's own dark border (a frame-line, the gate's edge) as it is in the input
+            (``oldfilm.restore.border``).
         persistent_dirt: also repair specks that stay two or three frames (``oldfilm.restore.dirt``: outliers
             against every neighbour on one side in time that are small spots in the frame).
         dirt_spot: the largest speck diameter, pixels, for that rule.
@@ -120,6 +123,7 @@ class ClassicalConfig:
     sharpen: float = 1.0
     sharpen_sigma: float = 1.0
     keep_grain: float = 0.0
+    keep_border: bool = True
     persistent_dirt: bool = False
     dirt_spot: int = 9
 
@@ -133,6 +137,7 @@ class _Entry:
     dtype: np.dtype
     stats: tuple[float, float]  # luma mean and std (for the deflicker)
     pos: tuple[float, float] = (0.0, 0.0)  # position on the scene's gate-weave path (for stabilisation)
+    original: np.ndarray | None = None  # the input frame, float (its frame border is copied back)
 
 
 class ClassicalRestorer:
@@ -174,6 +179,7 @@ class ClassicalRestorer:
                 if scratches is not None:
                     scratches.reset()
             img = to_float(frame)
+            original = img if self.cfg.keep_border else None
             luma = rgb_to_luma(img)
             if self.cfg.stabilize:
                 if prev_luma is not None:
@@ -183,7 +189,7 @@ class ClassicalRestorer:
             if scratches is not None:
                 img = scratches(img, luma)
                 luma = rgb_to_luma(img)
-            yield _Entry(i, scene, img, luma, frame.dtype, _luma_stats(luma), pos)
+            yield _Entry(i, scene, img, luma, frame.dtype, _luma_stats(luma), pos, original)
 
     def _stabilize_stage(self, entries: Iterable[_Entry]) -> Iterator[_Entry]:
         """Move each frame onto its scene's smoothed gate-weave path (``stabilize.py``)."""
@@ -246,6 +252,8 @@ class ClassicalRestorer:
         self._prev = (centre.index, centre.scene, img)
         if cfg.sharpen > 0:
             img = sharpen(img, cfg.sharpen, cfg.sharpen_sigma)
+        if centre.original is not None:
+            img = keep_border(img, centre.original, frame_border(rgb_to_luma(centre.original)))
         return from_float(img, centre.dtype)
 
     def _flow(self, centre: _Entry, other: _Entry) -> np.ndarray:

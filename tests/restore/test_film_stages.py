@@ -6,6 +6,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from oldfilm.restore.border import frame_border
 from oldfilm.restore.classical import ClassicalConfig, ClassicalRestorer
 from oldfilm.restore.deflicker import match_local_brightness
 from oldfilm.restore.dirt import one_sided_dirt
@@ -89,3 +90,15 @@ def test_grain_is_left_steady() -> None:
     assert change(after) < 0.7 * change(before)
     assert np.mean([psnr(o, c) for o, c in zip(after, clean, strict=True)]) > \
         np.mean([psnr(o, c) for o, c in zip(before, clean, strict=True)])
+
+
+def test_frame_line_is_left_as_it_is() -> None:
+    """A black frame-line along the left edge survives deflicker, denoising and sharpening unchanged."""
+    clip = moving_clip(t=8, h=48, w=64, seed=6)
+    clip[:, :, :5] = 0
+    gains = np.linspace(0.8, 1.2, 8)[:, None, None, None]  # flicker, which the deflicker lifts blacks against
+    flick = np.clip(clip * gains + 10 * (gains > 1), 0, 255).astype(np.uint8)
+    flick[:, :, :5] = 0
+    out = np.stack(list(ClassicalRestorer().run(flick)))
+    assert np.array_equal(out[:, :, :6], flick[:, :, :6])
+    assert frame_border(flick[0, :, :, 0] / 255.0) == (0, 0, 5, 0)
