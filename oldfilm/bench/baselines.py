@@ -165,7 +165,8 @@ def deflicker_median_hqdn3d(frames: Frames) -> Frames:
 
 
 DEFLICKER = "deflicker=size=5:mode=am"
-MEDIAN_ONLY = {"line_scratches": False, "deflicker": False, "denoise_strength": 0.0, "spatial_denoise": 0.0}
+MEDIAN_ONLY = {"line_scratches": False, "deflicker": False, "local_deflicker": False, "denoise_strength": 0.0,
+               "spatial_denoise": 0.0, "sharpen": 0.0}
 """Options that reduce the classical restorer to its motion-compensated median (outlier repair)."""
 HQDN3D = "hqdn3d"
 NLMEANS = "nlmeans=s=4:p=7:r=15"
