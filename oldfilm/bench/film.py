@@ -26,7 +26,7 @@ class FilmRun:
         name: the film (``REAL_FILMS`` key).
         frames: frames restored and scored (0 … frames-1).
         rows: one ``Result`` per method (variant "film", group = ``name``); ``identity`` is the input.
-        strip: RGB image, input above, our restorer's output below, a few frames across.
+        strip: image (gray or RGB), input above, our restorer's output below, a few frames across.
         strip_frames: which frames the strip shows.
     """
 
@@ -53,7 +53,8 @@ def film_frames(name: str, count: int) -> Frames:
 
 def before_after(before: Frames, after: Frames, picks: Sequence[int], scale: int = 2,
                  labels: tuple[str, str] = ("input", "restored")) -> np.ndarray:
-    """RGB strip: ``before[picks]`` in the top row, ``after[picks]`` below, each frame ``scale``× (cubic)."""
+    """Strip: ``before[picks]`` in the top row, ``after[picks]`` below, each frame ``scale``× (cubic); (H, W)
+    gray when every frame is 1-channel (a smaller PNG), else (H, W, 3) RGB."""
     rows = []
     for frames, label in zip((before, after), labels, strict=True):
         tiles = []
@@ -67,7 +68,9 @@ def before_after(before: Frames, after: Frames, picks: Sequence[int], scale: int
         band = np.zeros((22, row.shape[1], 3), np.uint8)
         cv2.putText(band, label, (6, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 255), 1, cv2.LINE_AA)
         rows.append(np.concatenate([band, row], axis=0))
-    return np.concatenate(rows, axis=0)
+    strip = np.concatenate(rows, axis=0)
+    gray = all(f.shape[-1] == 1 for f in (*before, *after) if f.ndim == 3)
+    return strip[..., 0] if gray else strip
 
 
 def _num(value: float | None, digits: int = 2) -> str:
