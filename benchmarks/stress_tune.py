@@ -3,6 +3,10 @@ of ``oldfilm.bench.suite.SUITES``: every preset × window, in that order).
 
     python benchmarks/stress_tune.py [--suite stress-train] [--frames 16] '{"radius": 3}' '{...}'
 
+Prints the mean over every (preset, window) pair, each pair's PSNR-t/E_warp, and per preset the mean over
+windows (PSNR, PSNR-t, E_warp). ``--suite full`` with the pre-issue-15 settings as one JSON argument and ``{}``
+as another is the non-regression check of docs/benchmark-stress.md.
+
 Each JSON argument is a set of ``ClassicalConfig`` options (``{}``: the defaults); ``chain`` as an argument
 runs the chain baseline instead. Tune on ``stress-train`` (windows of the training clips); the evaluation
 clips (``stress``) are for the final report only.
@@ -51,11 +55,15 @@ def main() -> None:
                 out = [np.asarray(f).reshape(clean[0].shape)
                        for f in restore_stream(iter(degraded), "classical", **json.loads(spec))]
             s = evaluate_clip(out, list(clean), 0, estimator=flow)
-            rows.append((s.psnr_tone, s.ewarp, s.flicker))
+            rows.append((s.psnr_tone, s.ewarp, s.flicker, s.psnr))
         m = np.mean(rows, axis=0)
         per = " ".join(f"{r[0]:.2f}/{r[1]:.4f}" for r in rows)
-        print(f"{spec:50s} mean PSNR-t {m[0]:.2f} E_warp {m[1]:.4f} flicker {m[2]:.4f} | {per} "
+        print(f"{spec:50s} mean PSNR-t {m[0]:.2f} PSNR {m[3]:.2f} E_warp {m[1]:.4f} flicker {m[2]:.4f} | {per} "
               f"({time.perf_counter() - t0:.0f} s)", flush=True)
+        n = len(windows)
+        for i, preset in enumerate(cfg.presets):
+            part = np.mean(rows[i * n:(i + 1) * n], axis=0)
+            print(f"    {preset:8s} PSNR {part[3]:.2f}  PSNR-t {part[0]:.2f}  E_warp {part[1]:.4f}", flush=True)
 
 
 if __name__ == "__main__":
