@@ -102,3 +102,19 @@ def test_frame_line_is_left_as_it_is() -> None:
     out = np.stack(list(ClassicalRestorer().run(flick)))
     assert np.array_equal(out[:, :, :6], flick[:, :, :6])
     assert frame_border(flick[0, :, :, 0] / 255.0) == (0, 0, 5, 0)
+
+
+def test_restore_file_with_stabilize(tmp_path) -> None:
+    import pytest
+
+    from oldfilm.errors import UsageError
+    from oldfilm.io.video import open_video
+    from oldfilm.restore.api import restore
+    from tests.clips import write_clip
+
+    src = write_clip(tmp_path / "in.mkv", moving_clip(t=6, h=48, w=64, channels=3), codec="ffv1")
+    with pytest.raises(UsageError):
+        restore(src, tmp_path / "rtn.mkv", method="rtn", stabilize=True)
+    out = restore(src, tmp_path / "out.mkv", stabilize=True)
+    with open_video(out) as r:
+        assert sum(1 for _ in r) == 6
