@@ -107,6 +107,8 @@ def restore(
                                               "the same command again to continue an interrupted run.")] = False,
     chunk_frames: Annotated[int, typer.Option(help="With --resume: frames per chunk at most.")] = 500,
     strict: Annotated[bool, typer.Option(help="Fail when a damaged input lost frames.")] = False,
+    stabilize: Annotated[bool, typer.Option("--stabilize", help="Classical method: remove gate weave (the "
+                                                                "picture moves against the frame edges).")] = False,
 ) -> None:
     """Restore an old film: dust, scratches, blotches, noise, flicker (and colour it with --colorize)."""
     from oldfilm import restore as api_restore
@@ -131,7 +133,7 @@ def restore(
     try:
         out = api_restore(src, dst, method=method, preset=preset, weights=weights, device=device, start=start,
                           end=end, codec=codec, crf=crf, overwrite=overwrite, progress=update, colorize=colour,
-                          fields=fields, fps=fps, crop=crop, strict=strict)
+                          fields=fields, fps=fps, crop=crop, strict=strict, stabilize=stabilize)
     finally:
         close()
     _say(f"wrote {out}")
@@ -275,6 +277,8 @@ def bench(
     methods: Annotated[str | None, typer.Option(help="Comma-separated method names (default: all).")] = None,
     weights: Annotated[list[Path] | None, typer.Option(help="Also benchmark RTN with this file.")] = None,
     colorize: Annotated[bool, typer.Option("--colorize", help="The colourisation benchmark instead.")] = False,
+    suite: Annotated[str, typer.Option(help="A named run instead: 'stress' (every evaluation clip, the "
+                                            "independent damage, and the real 1906 film).")] = "",
 ) -> None:
     """Benchmark the restorers and baselines on the evaluation clip; writes a report."""
     if colorize:
@@ -287,7 +291,7 @@ def bench(
 
     names = tuple(m.strip() for m in methods.split(",") if m.strip()) if methods else ()
     path = run_bench(quick=quick, out_dir=out, cache=cache, methods=names, weights=tuple(weights or ()),
-                     say=_say)
+                     say=_say, suite=suite)
     _say(f"wrote {path}")
 
 

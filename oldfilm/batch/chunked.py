@@ -23,6 +23,7 @@ from oldfilm.batch.plan import (
     code_version,
     context,
     digest,
+    full_work,
     input_signature,
     load_or_scan,
     split,
@@ -144,7 +145,7 @@ def _restore_chunk(src: str | Path, out: Path, chunk: Chunk, view: FilmPlan, set
         if settings.method == "classical":
             from oldfilm.restore.classical import ClassicalConfig, ClassicalRestorer
 
-            prime = max(0, chunk.lead - context("classical", opts)[1])  # warm-up beyond the windows' reach
+            prime = max(0, chunk.lead - full_work("classical", opts))  # warm-up of the ingest stage only
             stream = ClassicalRestorer(ClassicalConfig(**opts)).run(frames(), cuts=cuts, prime=prime)
         else:
             prime = 0

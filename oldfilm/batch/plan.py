@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -29,6 +30,30 @@ SCRATCH_WARMUP = 42
 """Frames the line-scratch detector needs before its running coverage (weight 0.6 per frame) forgets its
 start: 0.6**42 ≈ 5e-10, far below float32 resolution, so a warmed-up piece matches the whole (measured
 bit-exact in tests/batch/test_chunked.py). These frames only pass the cheap ingest stage (``prime``)."""
+
+
+RECURSIVE_WARMUP = 24
+"""Frames of full work before a piece's first output when the classical restorer blends in its previous
+restored frame (``ClassicalConfig.recursive``): that recursion weighs the past by at most 1/2 a frame, so a
+start from nothing has faded below float32 resolution (2**-24) after 24 frames and the piece matches the whole
+exactly (tests/batch/test_chunked.py)."""
+
+
+def full_work(method: str, options: dict[str, Any]) -> int:
+    """Context frames before a piece that must pass every stage: the windows' reach and the recursion's
+    warm-up (the rest of the lead only warms up the ingest stage's state)."""
+    if method != "classical":
+        return context(method, options)[0]
+    from oldfilm.restore.classical import ClassicalConfig
+
+    cfg = ClassicalConfig(**options)
+    return _reach(cfg) + (RECURSIVE_WARMUP if cfg.recursive > 0 else 0)
+
+
+def _reach(cfg: Any) -> int:
+    """Frames a classical output frame's windows reach on either side."""
+    reach = cfg.radius + (cfg.deflicker_radius if cfg.deflicker else 0)
+    return reach + (int(math.ceil(2.5 * cfg.stabilize_sigma)) if cfg.stabilize else 0)
 
 
 @dataclass(frozen=True)
@@ -202,8 +227,9 @@ def context(method: str, options: dict[str, Any]) -> tuple[int, int]:
         from oldfilm.restore.classical import ClassicalConfig
 
         cfg = ClassicalConfig(**options)
-        reach = cfg.radius + (cfg.deflicker_radius if cfg.deflicker else 0)
-        return reach + (SCRATCH_WARMUP if cfg.line_scratches else 0), reach
+        reach = _reach(cfg)
+        warm = max(SCRATCH_WARMUP if cfg.line_scratches else 0, RECURSIVE_WARMUP if cfg.recursive > 0 else 0)
+        return reach + warm, reach
     if method == "none":
         return 0, 0
     return int(options.get("chunk", 32)) + 8, int(options.get("lookahead", 8)) + 8

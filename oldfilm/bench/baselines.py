@@ -153,6 +153,21 @@ def oldfilm_method(method: str, **options: Any) -> Callable[[Frames], Frames]:
     return run
 
 
+def deflicker_median_hqdn3d(frames: Frames) -> Frames:
+    """The chain a restorer should beat on real transfers: FFmpeg ``deflicker`` (5 frames, arithmetic mean)
+    → our motion-compensated median (the classical restorer's outlier repair alone: DIS-aligned 5-frame
+    window, no deflicker, scratch removal or denoising of its own) → FFmpeg ``hqdn3d`` (defaults)."""
+    from oldfilm.restore.api import restore_stream
+
+    out = ffmpeg_filter(frames, DEFLICKER, pad=2)
+    out = list(restore_stream(iter(out), "classical", **MEDIAN_ONLY))
+    return ffmpeg_filter([np.asarray(f).reshape(frames[0].shape) for f in out], HQDN3D)
+
+
+DEFLICKER = "deflicker=size=5:mode=am"
+MEDIAN_ONLY = {"line_scratches": False, "deflicker": False, "local_deflicker": False, "denoise_strength": 0.0,
+               "spatial_denoise": 0.0, "sharpen": 0.0}
+"""Options that reduce the classical restorer to its motion-compensated median (outlier repair)."""
 HQDN3D = "hqdn3d"
 NLMEANS = "nlmeans=s=4:p=7:r=15"
 TMEDIAN_DEFLICKER = "tmedian=radius=1,deflicker=size=5:mode=am"
@@ -169,9 +184,15 @@ def default_methods(learned: tuple[str, ...] = ("fast", "guided", "rtn-paper")) 
                lambda f: ffmpeg_filter(f, TMEDIAN_DEFLICKER, pad=1)),
         Method("opencv-nlmeans-multi", "OpenCV `fastNlMeansDenoisingMulti`, 5 frames, h=7",
                opencv_nlmeans_multi),
+        Method("chain-deflicker-median-hqdn3d",
+               f"FFmpeg `{DEFLICKER}` → our motion-compensated median (outlier repair only) → FFmpeg `{HQDN3D}`",
+               deflicker_median_hqdn3d),
         Method("oldfilm-classical",
-               "ours: line scratches, deflicker, motion-compensated median, temporal + spatial denoise",
+               "ours: line scratches, deflicker (global + local), motion-compensated median, temporal "
+               "non-local means with a recursive term, spatial denoise, light sharpening",
                oldfilm_method("classical")),
+        Method("oldfilm-classical-stabilize", "ours: the classical restorer with `--stabilize` (gate weave removed)",
+               oldfilm_method("classical", stabilize=True)),
     ]
     for preset in learned:
         methods.append(Method(f"oldfilm-rtn-{preset}", f"ours: RTN, `{preset}` preset, shipped weights",

