@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import replace
 
 import numpy as np
 import torch
@@ -50,7 +49,7 @@ def main() -> None:
     rows = {}
     for preset in PRESETS:
         cfg = DataConfig(frames=5, crop=(args.size, args.size), degrade=preset, weave=False)
-        ds = TrainClips(replace(cfg), args.seed, per_step=1, multiple=model.multiple, guided=True)
+        ds = TrainClips(cfg, args.seed, per_step=1, multiple=model.multiple, guided=True, guide=model.cfg.guide)
         sums = {k: [0.0, 0.0, 0] for k in KINDS}
         for i in range(args.clips):
             item = ds[i]

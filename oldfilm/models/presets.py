@@ -6,6 +6,7 @@ network it was trained with; see ``oldfilm.models.weights``.
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
@@ -40,6 +41,10 @@ class RTNConfig:
             neighbours, dirt score) and draws a gated residual on the guide; 0: the plain decoder. Needs a
             guided luma network with scale > 1 and shuffle_channels > 0.
         head_layers: 3×3 conv layers of that head before its output layer.
+        guide: a guided network's guide: the options of the classical restorer that makes it, as a JSON object
+            (``oldfilm.restore.classical.ClassicalConfig`` fields); empty: that restorer's defaults. It travels
+            with the weights, so a network always runs on the guide it was trained on, whatever the classical
+            restorer's defaults become.
     """
 
     name: str = "custom"
@@ -59,6 +64,7 @@ class RTNConfig:
     guided: bool = False
     head_channels: int = 0
     head_layers: int = 2
+    guide: str = ""
 
     def __post_init__(self) -> None:
         if self.head_channels and not (self.guided and self.in_channels == 1 and self.scale > 1
@@ -89,6 +95,14 @@ class RTNConfig:
         return cls(**d)
 
 
+LEGACY_GUIDE = json.dumps({
+    "noise_estimator": "spatial", "similarity": "abs", "recursive": 0.0, "denoise_strength": 0.6,
+    "denoise_sigma": 0.03, "noise_factor": 1.5, "spatial_denoise": 2.0, "spatial_from_residual": False,
+    "local_deflicker": False, "sharpen": 0.0, "keep_border": False,
+}, sort_keys=True)
+"""The classical restorer as it was before the stress-suite stages (session 5; bit-exact to it, checked on
+a noisy moving clip). The quality network's shards and first runs were made with this guide."""
+
 PRESETS: dict[str, RTNConfig] = {
     # RTN as published: 16-channel full-resolution hidden state, stride-2 conv to 64 channels,
     # 3 residual Swin groups × 2 blocks per direction, window 8, shift 4, 4 heads, MLP ratio 2.
@@ -115,6 +129,6 @@ PRESETS: dict[str, RTNConfig] = {
     "quality": RTNConfig(
         name="quality", scale=2, hidden=32, embed=32, down=1, groups=1, depth=2,
         window=8, shift=4, heads=2, mlp_ratio=2.0, tail=1, shuffle_channels=8, guided=True,
-        head_channels=16, head_layers=2,
+        head_channels=16, head_layers=2, guide=LEGACY_GUIDE,
     ),
 }

@@ -128,6 +128,20 @@ class ClassicalConfig:
     dirt_spot: int = 9
 
 
+def guide_config(options: str) -> ClassicalConfig:
+    """The ``ClassicalConfig`` of a guided network's guide from its JSON options (``RTNConfig.guide``; empty:
+    the defaults); unknown options raise ``UsageError``."""
+    import json
+
+    from oldfilm.errors import UsageError
+
+    opts = json.loads(options) if options else {}
+    try:
+        return ClassicalConfig(**opts)
+    except TypeError as e:
+        raise UsageError(f"the network's guide asks for classical options this version lacks: {e}") from None
+
+
 @dataclass
 class _Entry:
     index: int

@@ -132,7 +132,7 @@ class RTNEngine:
         guides: deque[np.ndarray] | None = None
         if self.model.cfg.guided:
             guides = deque()
-            frames = _with_guides(frames, guides)
+            frames = _with_guides(frames, guides, self.model.cfg.guide)
         for i, img in enumerate(frames):
             if first is None:
                 first = self._check_first(img)
@@ -323,10 +323,11 @@ class RTNEngine:
         return from_float(out, source.dtype)
 
 
-def _with_guides(frames: Iterable[np.ndarray], guides: deque[np.ndarray]) -> Iterator[np.ndarray]:
-    """The frames again, each yielded once its classical restoration (the guide of a guided network) has been
-    appended to ``guides``. Streaming: the restorer's few frames of look-ahead are buffered here."""
-    from oldfilm.restore.classical import ClassicalRestorer
+def _with_guides(frames: Iterable[np.ndarray], guides: deque[np.ndarray], options: str = "") -> Iterator[np.ndarray]:
+    """The frames again, each yielded once its classical restoration (the guide of a guided network, made with
+    the network's ``RTNConfig.guide`` options) has been appended to ``guides``. Streaming: the restorer's few
+    frames of look-ahead are buffered here."""
+    from oldfilm.restore.classical import ClassicalRestorer, guide_config
 
     pending: deque[np.ndarray] = deque()
 
@@ -335,7 +336,7 @@ def _with_guides(frames: Iterable[np.ndarray], guides: deque[np.ndarray]) -> Ite
             pending.append(f)
             yield f
 
-    for restored in ClassicalRestorer().run(feed()):
+    for restored in ClassicalRestorer(guide_config(options)).run(feed()):
         guides.append(restored)
         yield pending.popleft()
 

@@ -94,13 +94,15 @@ def degrade_luma(clean: np.ndarray, cfg: DataConfig, rng: np.random.Generator) -
     return lq, gt
 
 
-def classical_guide(lq: np.ndarray) -> np.ndarray:
+def classical_guide(lq: np.ndarray, options: str = "") -> np.ndarray:
     """The classical restoration of a degraded (T, S, S) float luma clip, as the engine computes it on a film
-    (quantised to 8 bits first, like a decoded video) → (T, S, S) float32 in [0, 1]."""
-    from oldfilm.restore.classical import ClassicalRestorer
+    (quantised to 8 bits first, like a decoded video; ``options``: the network's ``RTNConfig.guide``) →
+    (T, S, S) float32 in [0, 1]."""
+    from oldfilm.restore.classical import ClassicalRestorer, guide_config
 
     frames = [from_float(f, np.uint8) for f in lq]
-    return np.stack([to_float(o).reshape(o.shape[:2]) for o in ClassicalRestorer().run(frames)])
+    restored = ClassicalRestorer(guide_config(options)).run(frames)
+    return np.stack([to_float(o).reshape(o.shape[:2]) for o in restored])
 
 
 def clip_flows(luma: np.ndarray, flow: DISFlow) -> tuple[np.ndarray, np.ndarray]:
@@ -130,9 +132,9 @@ class TrainClips(Dataset):
     """
 
     def __init__(self, cfg: DataConfig, seed: int, per_step: int, multiple: int, corpus: Corpus | None = None,
-                 guided: bool = False):
+                 guided: bool = False, guide: str = ""):
         self.cfg, self.seed, self.per_step, self.multiple = cfg, seed, per_step, multiple
-        self._corpus, self.guided = corpus, guided
+        self._corpus, self.guided, self.guide = corpus, guided, guide
 
     def __len__(self) -> int:
         return 2**62
@@ -149,7 +151,7 @@ class TrainClips(Dataset):
         m = GUIDE_MARGIN if self.guided else 0
         clean = sample_clean(self.corpus, self.cfg, size, rng, self.cfg.frames + 2 * m)
         lq, gt = degrade_luma(clean, self.cfg, rng)
-        guide = classical_guide(lq)[m: len(lq) - m] if self.guided else None
+        guide = classical_guide(lq, self.guide)[m: len(lq) - m] if self.guided else None
         lq, gt = lq[m: len(lq) - m], gt[m: len(gt) - m]
         # a fresh estimator per clip: OpenCV's DIS object carries state between calls, and the flows of a
         # sample must not depend on which samples the worker made before (exact resume)

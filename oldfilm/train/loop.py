@@ -310,9 +310,10 @@ def _loader(cfg: TrainConfig, start_step: int, rank: int, world: int) -> DataLoa
 
         if cfg.data.shard_size % cfg.batch_size:
             raise UsageError(f"shard_size {cfg.data.shard_size} must be a multiple of batch_size {cfg.batch_size}")
-        ds: torch.utils.data.Dataset = ShardClips(cfg.data, cfg.seed, multiple, cfg.model.guided)
+        ds: torch.utils.data.Dataset = ShardClips(cfg.data, cfg.seed, multiple, cfg.model.guided, cfg.model.guide)
     else:
-        ds = TrainClips(cfg.data, cfg.seed, cfg.batch_size * world, multiple, guided=cfg.model.guided)
+        ds = TrainClips(cfg.data, cfg.seed, cfg.batch_size * world, multiple, guided=cfg.model.guided,
+                        guide=cfg.model.guide)
     sampler = StepSampler(cfg.batch_size, start_step, rank, world)
     # spawn, not fork: a forked worker can deadlock on OpenCV's / OpenMP's thread pools of the parent
     extra = {"prefetch_factor": 2, "multiprocessing_context": "spawn"} if cfg.workers else {}

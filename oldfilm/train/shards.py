@@ -33,33 +33,34 @@ from oldfilm.train.data import TrainClips
 _U16 = 65535.0
 
 
-def shard_key(cfg: DataConfig, seed: int, multiple: int, guided: bool) -> str:
+def shard_key(cfg: DataConfig, seed: int, multiple: int, guided: bool, guide: str = "") -> str:
     """A short hash of everything a shard's samples depend on."""
     blob = json.dumps({"data": asdict(cfg), "seed": seed, "multiple": multiple, "guided": guided,
-                       "version": 1}, sort_keys=True, default=str)
+                       "version": 1, **({"guide": guide} if guide else {})}, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
-def shard_dir(cfg: DataConfig, seed: int, multiple: int, guided: bool) -> Path:
+def shard_dir(cfg: DataConfig, seed: int, multiple: int, guided: bool, guide: str = "") -> Path:
     """``cfg.shard_dir`` (or ``<oldfilm cache>/shards``) / ``shard_key(...)``."""
     from oldfilm.io.sources import cache_dir
 
     root = Path(cfg.shard_dir) if cfg.shard_dir else cache_dir() / "shards"
-    return root / shard_key(cfg, seed, multiple, guided)
+    return root / shard_key(cfg, seed, multiple, guided, guide)
 
 
 def shard_path(folder: Path, k: int) -> Path:
     return folder / f"shard-{k:05d}.npz"
 
 
-def build_shard(cfg: DataConfig, seed: int, multiple: int, guided: bool, k: int, folder: Path) -> Path:
+def build_shard(cfg: DataConfig, seed: int, multiple: int, guided: bool, k: int, folder: Path,
+                guide: str = "") -> Path:
     """Make shard ``k`` (if missing) and return its path; written atomically."""
     dest = shard_path(folder, k)
     if dest.exists():
         return dest
     folder.mkdir(parents=True, exist_ok=True)
     size = cfg.shard_size
-    ds = TrainClips(cfg, seed, per_step=size, multiple=multiple, guided=guided)
+    ds = TrainClips(cfg, seed, per_step=size, multiple=multiple, guided=guided, guide=guide)
     items = [ds[k * size + j] for j in range(size)]
     arrays = {
         "lq": _to_u16(torch.stack([it["lq"] for it in items])),
@@ -92,10 +93,10 @@ class ShardClips(Dataset):
     docstring); same item format as ``TrainClips``. A missing shard is built here when ``build`` is true,
     otherwise waited for (a builder process makes it)."""
 
-    def __init__(self, cfg: DataConfig, seed: int, multiple: int, guided: bool, build: bool = True,
+    def __init__(self, cfg: DataConfig, seed: int, multiple: int, guided: bool, guide: str = "", build: bool = True,
                  poll_seconds: float = 2.0) -> None:
-        self.cfg, self.seed, self.multiple, self.guided = cfg, seed, multiple, guided
-        self.folder = shard_dir(cfg, seed, multiple, guided)
+        self.cfg, self.seed, self.multiple, self.guided, self.guide = cfg, seed, multiple, guided, guide
+        self.folder = shard_dir(cfg, seed, multiple, guided, guide)
         self.build, self.poll = build, poll_seconds
         self._cache: tuple[int, dict[str, np.ndarray]] | None = None
 
@@ -108,7 +109,7 @@ class ShardClips(Dataset):
         path = shard_path(self.folder, k)
         while not path.exists():
             if self.build:
-                build_shard(self.cfg, self.seed, self.multiple, self.guided, k, self.folder)
+                build_shard(self.cfg, self.seed, self.multiple, self.guided, k, self.folder, self.guide)
             else:
                 time.sleep(self.poll)
         with np.load(path) as z:
@@ -141,11 +142,11 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     cfg = load_config(args.config)
     torch.set_num_threads(1)
-    folder = shard_dir(cfg.data, cfg.seed, cfg.model.multiple, cfg.model.guided)
+    folder = shard_dir(cfg.data, cfg.seed, cfg.model.multiple, cfg.model.guided, cfg.model.guide)
     last = cfg.data.shard_count if args.count is None else min(cfg.data.shard_count, args.first + args.count)
     for k in range(args.first, last):
         t0 = time.monotonic()
-        build_shard(cfg.data, cfg.seed, cfg.model.multiple, cfg.model.guided, k, folder)
+        build_shard(cfg.data, cfg.seed, cfg.model.multiple, cfg.model.guided, k, folder, cfg.model.guide)
         print(f"{shard_path(folder, k)} {time.monotonic() - t0:.1f} s", flush=True)
     return 0
 

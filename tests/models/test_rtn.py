@@ -120,7 +120,7 @@ def test_gradients_reach_both_directions() -> None:
 
 
 def test_presets_are_frozen_and_named() -> None:
-    assert set(PRESETS) == {"fast", "guided", "rtn-paper"}
+    assert set(PRESETS) == {"fast", "guided", "quality", "rtn-paper"}
     assert PRESETS["guided"] == RTNConfig(**{**PRESETS["fast"].to_dict(), "name": "guided", "guided": True})
     paper = PRESETS["rtn-paper"]
     assert (paper.hidden, paper.embed, paper.groups, paper.depth, paper.window, paper.shift, paper.heads,
@@ -131,6 +131,8 @@ def test_presets_are_frozen_and_named() -> None:
     with pytest.raises(ValueError, match="bogus"):
         RTNConfig.from_dict({**paper.to_dict(), "bogus": 1})
     assert PRESETS["fast"].multiple == 32 and paper.multiple == 16
+    quality = PRESETS["quality"]
+    assert RTNConfig.from_dict(quality.to_dict()) == quality and quality.multiple == 16
 
 
 def test_guided_network_starts_as_its_guide_and_learns_a_residual() -> None:

@@ -179,3 +179,24 @@ def test_build_engine_refuses_without_weights(tmp_path: Path, monkeypatch: pytes
     engine = build_engine(weights=path, device="cpu", chunk=2, threads=1)
     assert engine.model.cfg == TINY and len(list(engine.run(_pan(3, 32, 32)))) == 3
     assert pick_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def test_a_guided_network_runs_on_the_guide_it_names() -> None:
+    """``RTNConfig.guide`` pins the classical options of the guide: an untrained network with a full-resolution
+    head returns exactly that guide (no tone anchor), not the classical restorer's current defaults."""
+    from dataclasses import replace
+
+    from oldfilm.models.presets import LEGACY_GUIDE
+    from oldfilm.restore.classical import ClassicalRestorer, guide_config
+
+    rng = np.random.default_rng(5)
+    gray = [np.clip(f * 255 + rng.normal(0, 10, f.shape), 0, 255).astype(np.uint8) for f in _pan(8, 64, 96)]
+    legacy = [r.reshape(r.shape[:2]) for r in ClassicalRestorer(guide_config(LEGACY_GUIDE)).run(gray)]
+    default = [r.reshape(r.shape[:2]) for r in ClassicalRestorer().run(gray)]
+    assert not all(np.array_equal(a, b) for a, b in zip(legacy, default, strict=True))
+    cfg = RTNConfig(name="tiny-q", scale=2, hidden=8, embed=8, heads=2, groups=1, depth=2, window=4, shift=2,
+                    shuffle_channels=4, guided=True, head_channels=4, head_layers=1, guide=LEGACY_GUIDE)
+    out = list(_engine(RTN(cfg).eval(), chunk=3, lookahead=1).run(gray))
+    assert all(np.array_equal(o, r) for o, r in zip(out, legacy, strict=True))
+    with pytest.raises(Exception, match="lacks"):
+        list(_engine(RTN(replace(cfg, guide='{"no_such_option": 1}')).eval(), chunk=3).run(gray))
