@@ -138,6 +138,9 @@ class VideoReader:
             raise InputError(f"{self.path}: contains no video stream")
         self._stream = streams[0]
         self._stream.thread_type = "AUTO"
+        # crop exactly to the coded picture: FFmpeg otherwise crops only to aligned offsets, and a Theora film
+        # whose picture starts 4 px in (the 1906 Calais film: 214 px shown of 218 coded) decoded 218 px wide
+        self._stream.codec_context.options = {"flags": "unaligned"}
         self.info = self._probe_stream()
 
     def _probe_stream(self) -> VideoInfo:
