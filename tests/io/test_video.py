@@ -177,3 +177,24 @@ def test_failed_write_leaves_nothing(tmp_path: Path) -> None:
             if i == 2:
                 raise RuntimeError("boom")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.mp4"]
+
+
+def test_frames_are_cropped_exactly_to_the_picture(tmp_path: Path) -> None:
+    """A stream whose picture starts a few pixels into the coded frame (the 1906 Calais film's Theora: 4 px
+    into 218) decodes to the picture, not to FFmpeg's aligned approximation of it."""
+    path = tmp_path / "crop.mp4"
+    with av.open(str(path), "w") as c:
+        s = c.add_stream("libx264", rate=10)
+        s.width, s.height, s.pix_fmt = 224, 64, "yuv420p"
+        s.options = {"x264-params": "crop-rect=6,0,4,0"}  # 6 px off the left, 4 off the right
+        for i in range(4):
+            a = np.full((64, 224, 3), 40 * i, np.uint8)
+            a[:, :6] = 255  # outside the picture
+            for p in s.encode(av.VideoFrame.from_ndarray(a, format="rgb24")):
+                c.mux(p)
+        for p in s.encode():
+            c.mux(p)
+    with open_video(path) as r:
+        frames = list(r)
+    assert r.info.width == 214 and all(f.shape == (64, 214, 3) for f in frames)
+    assert all(abs(int(f[:, :2].mean()) - 40 * i) < 8 for i, f in enumerate(frames))
