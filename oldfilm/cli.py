@@ -205,8 +205,9 @@ def bench(
     if colorize:
         from oldfilm.bench.colorize import ColorBenchConfig, run_colorize_bench
 
-        cfg = ColorBenchConfig(max_frames=30) if quick else ColorBenchConfig()
-        _say(f"wrote {run_colorize_bench(out, cfg, say=_say)}")
+        cfg = ColorBenchConfig(frames=24, modes=("first",)) if quick else ColorBenchConfig()
+        cmd = "oldfilm bench --colorize" + (" --quick" if quick else "")
+        _say(f"wrote {run_colorize_bench(out, cfg, say=_say, command=cmd)}")
         return
     from oldfilm.bench import run_bench
 
