@@ -117,7 +117,8 @@ def colorize(
     exemplar: Annotated[Path | None, typer.Option(help="A colour photo of a similar scene (not a frame of "
                                                        "the clip), transferred to each scene's start.")] = None,
     refine: Annotated[str, typer.Option(help="Learned refinement: auto | on | off")] = "auto",
-    codec: Annotated[str, typer.Option(help="auto | h264 | ffv1 | png | tiff")] = "auto",
+    codec: Annotated[str, typer.Option(help="auto | h264 | h264-444 | ffv1 | png | tiff (h264 halves the "
+                                            "chroma resolution; h264-444, ffv1 and images keep it)")] = "auto",
     crf: Annotated[int, typer.Option(help="H.264 quality (lower is better; 17 ≈ visually lossless).")] = 17,
     overwrite: Annotated[bool, typer.Option(help="Replace an existing output.")] = False,
 ) -> None:

@@ -221,7 +221,7 @@ def open_video(path: str | Path) -> VideoReader:
     return VideoReader(path)
 
 
-CODECS = ("auto", "h264", "ffv1", "png", "tiff")
+CODECS = ("auto", "h264", "h264-444", "ffv1", "png", "tiff")
 
 
 class VideoWriter:
@@ -230,7 +230,8 @@ class VideoWriter:
     Args:
         path: the output. A path with no suffix, or an existing folder, means an image folder.
         info: the source's ``VideoInfo`` (fps, time base, size); frames must have its width and height.
-        codec: "auto" (H.264 for files, PNG for folders), "h264", "ffv1" (lossless, keeps 16-bit and gray),
+        codec: "auto" (H.264 for files, PNG for folders), "h264" (4:2:0 chroma), "h264-444" (full-resolution
+            chroma, for colour output), "ffv1" (lossless, keeps 16-bit and gray),
             "png" or "tiff" (folders).
         crf: H.264 constant rate factor; 17 is visually lossless.
         overwrite: replace an existing output.
@@ -269,14 +270,14 @@ class VideoWriter:
             self._atomic.discard()
             raise OutputError(f"{self.path}: cannot create this kind of file ({e})") from None
         rate = self.info.fps.limit_denominator(1001 * 1000) if self.info.fps else Fraction(25)
-        name = "libx264" if self.codec == "h264" else "ffv1"
+        name = "libx264" if self.codec.startswith("h264") else "ffv1"
         s = self._container.add_stream(name, rate=rate)
         s.width, s.height = self.info.width, self.info.height
         s.time_base = self.info.time_base
         s.codec_context.time_base = self.info.time_base
-        if self.codec == "h264":
+        if self.codec.startswith("h264"):
             odd = self.info.width % 2 or self.info.height % 2
-            s.pix_fmt = "yuv444p" if odd else "yuv420p"
+            s.pix_fmt = "yuv444p" if odd or self.codec == "h264-444" else "yuv420p"
             s.options = {"crf": str(crf), "preset": "medium"}
         else:
             s.pix_fmt = _ffv1_format(self.info)
