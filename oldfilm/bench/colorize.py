@@ -15,8 +15,9 @@ colour flicker: the mean Euclidean error of the frame-to-frame change of ab, ‖
 one does, higher for both jitter and colour that lags behind motion. Frame-weighted over the shots of a
 clip; the mean over clips is unweighted (each clip counts once).
 
-The same harness scores the training clips (``clips=("bigbuckbunny", "city@64", ...)``, a ``@start`` picks
-the window's first frame): that is where the colouriser is tuned, never on the evaluation clips.
+The same harness scores the training clips (``TRAIN``; a ``@start`` picks the first frame, a ``!dark`` or
+``!pan`` makes low light or a fast pan of it, see ``condition``): where the colouriser is tuned, never on the
+evaluation clips.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import platform
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import cv2
@@ -46,7 +47,7 @@ Method = Callable[[Frames, Keys], Frames]
 METRICS = ("psnr", "delta_e", "flicker")
 MODES = ("first", "first-last")
 EVAL = ("bikes", "diver", "motion", "balle", "lego")
-TRAIN = ("bigbuckbunny", "bigbuckbunny@64", "city", "city@64", "city@128")
+TRAIN = ("bigbuckbunny", "city", "city@96!dark", "bigbuckbunny@64!pan", "city@48!pan")
 
 
 @dataclass(frozen=True)
@@ -120,11 +121,28 @@ def ours(gray: Frames, keys: Keys, config: ColorizeConfig = ColorizeConfig()) ->
 METHODS: dict[str, Method] = {"copy-key": copy_key, "flow-only": flow_only, "ours": ours}
 
 
+def condition(frames: Frames, how: str) -> Frames:
+    """A shooting condition made from a training window (tuning only): ``dark`` (low light: a third of the
+    light, sensor noise) or ``pan`` (a fast pan: a half-wide crop sweeping across the frame, so content
+    enters every frame)."""
+    if how == "dark":
+        rng = np.random.default_rng(0)
+        return [np.clip(f * 0.33 + rng.normal(0.0, 2.0, f.shape), 0, 255).astype(np.uint8) for f in frames]
+    if how == "pan":
+        w = frames[0].shape[1]
+        cw = 2 * round(0.25 * w)
+        xs = np.linspace(0, w - cw, len(frames)).round().astype(int)
+        return [np.ascontiguousarray(f[:, x:x + cw]) for f, x in zip(frames, xs, strict=True)]
+    raise ValueError(f"unknown condition {how!r} (dark, pan)")
+
+
 def load_window(spec: str, frames: int, max_side: int) -> Frames:
-    """``name[@start]`` → ``frames`` RGB uint8 frames of the packaged clip, downscaled to ``max_side``."""
+    """``name[@start][!condition]`` → ``frames`` RGB uint8 frames of the packaged clip, downscaled to
+    ``max_side`` (and made dark or panning, see ``condition``)."""
     from oldfilm.io.sources import packaged_clip
     from oldfilm.io.video import open_video
 
+    spec, _, how = spec.partition("!")
     name, _, start = spec.partition("@")
     first = int(start or 0)
     out: Frames = []
@@ -141,7 +159,7 @@ def load_window(spec: str, frames: int, max_side: int) -> Frames:
                 s = max_side / max(h, w)
                 f = cv2.resize(f, (2 * round(w * s / 2), 2 * round(h * s / 2)), interpolation=cv2.INTER_AREA)
             out.append(np.ascontiguousarray(f))
-    return out
+    return condition(out, how) if how else out
 
 
 def split_shots(frames: Frames, cfg: ColorBenchConfig) -> list[tuple[int, int]]:
@@ -232,7 +250,7 @@ def verdict(res: dict, mode: str) -> list[str]:
 
 def markdown(res: dict, cfg: ColorBenchConfig, elapsed: float, command: str) -> str:
     """The report: per mode, a per-clip table and the mean, then the verdict."""
-    when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     shots = "; ".join(f"{c}: " + ", ".join(f"{a}–{b - 1}" for a, b in s) for c, s in res["shots"].items())
     lines = ["# Colourisation benchmark", "",
              f"Clips {', '.join(cfg.clips)}: the first {cfg.frames} frames of each (after `@start`), longer side "

@@ -61,6 +61,9 @@ class PropagateConfig:
             chain's key, checked like a step), against the chain's ``v · decay^d``; 0 turns it off.
         direct_memory: the direct match is carried along the flow and renewed by ``1 − direct_memory`` per
             frame, so the per-frame jitter of independent long-range flows stays out of the output.
+        noise_gain: the lightness tolerances (``photo_tol``, and the still-copy's) grow by this times the
+            frame's noise floor, the median patch RMS difference to the previous frame after warping: grain
+            and low-light noise then do not read as motion (0: fixed tolerances).
     """
 
     max_side: int = 640
@@ -80,6 +83,7 @@ class PropagateConfig:
     exemplar_weight: float = 0.5
     direct: float = 1.0
     direct_memory: float = 0.7
+    noise_gain: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -135,6 +139,7 @@ class Propagated:
             backward check is left out here: it rejects textureless regions whose colour is safe to carry,
             and carrying everywhere the fb check allowed was 0.14 dB worse on the colour dev clips.)
         is_key: the frame is a keyframe (its output is the reference's ab as given).
+        noise: the frame's noise floor (L* units; ``PropagateConfig.noise_gain``), 0 at a scene start.
     """
 
     index: int
@@ -145,6 +150,7 @@ class Propagated:
     flow_prev: np.ndarray | None
     agree_prev: np.ndarray | None = None
     is_key: bool = False
+    noise: float = 0.0
 
 
 @dataclass
@@ -158,20 +164,34 @@ class _Slot:
     fwd: Chroma | None = None
     bwd: Chroma | None = None
     is_key: bool = False
+    noise: float = 0.0
 
 
-def photo_validity(L_c: np.ndarray, L_p: np.ndarray, flow_cp: np.ndarray, cfg: PropagateConfig) -> np.ndarray:
-    """(h, w) agreement in [0, 1] of L patches of frame c and of frame p warped by ``flow_cp`` (c→p)."""
-    d2 = (L_c - warp_image(L_p, flow_cp)) ** 2
-    if cfg.photo_radius > 0:  # compare small patches: a single pixel matches by chance too easily
-        k = 2 * cfg.photo_radius + 1
+def patch_rms(L_c: np.ndarray, L_p: np.ndarray, radius: int) -> np.ndarray:
+    """(h, w) RMS difference of the (2·radius+1)² patches of two aligned L maps."""
+    d2 = (L_c - L_p) ** 2
+    if radius > 0:  # compare small patches: a single pixel matches by chance too easily
+        k = 2 * radius + 1
         d2 = cv2.blur(d2, (k, k), borderType=cv2.BORDER_REFLECT)
-    dL = np.maximum(np.sqrt(np.maximum(d2, 0.0)) - cfg.photo_tol, 0.0) / cfg.photo_sigma
-    return np.exp(-dL * dL).astype(np.float32)
+    return np.sqrt(np.maximum(d2, 0.0))
+
+
+def agreement(rms: np.ndarray, tol: float, sigma: float) -> np.ndarray:
+    """exp(−(max(rms − tol, 0) / sigma)²) as float32."""
+    d = np.maximum(rms - tol, 0.0) / sigma
+    return np.exp(-d * d).astype(np.float32)
+
+
+def photo_validity(L_c: np.ndarray, L_p: np.ndarray, flow_cp: np.ndarray, cfg: PropagateConfig,
+                   noise: float = 0.0) -> np.ndarray:
+    """(h, w) agreement in [0, 1] of L patches of frame c and of frame p warped by ``flow_cp`` (c→p);
+    ``noise``: the frame's noise floor (see ``PropagateConfig.noise_gain``)."""
+    rms = patch_rms(L_c, warp_image(L_p, flow_cp), cfg.photo_radius)
+    return agreement(rms, cfg.photo_tol + cfg.noise_gain * noise, cfg.photo_sigma)
 
 
 def step_validity(L_c: np.ndarray, L_p: np.ndarray, flow_cp: np.ndarray, flow_pc: np.ndarray,
-                  cfg: PropagateConfig) -> np.ndarray:
+                  cfg: PropagateConfig, noise: float = 0.0) -> np.ndarray:
     """(h, w) validity in [0, 1] of carrying frame p's pixels to frame c along ``flow_cp`` (c→p)."""
     h, w = L_c.shape
     back = warp_image(np.ascontiguousarray(flow_pc.transpose(1, 2, 0)), flow_cp).transpose(2, 0, 1)
@@ -181,7 +201,7 @@ def step_validity(L_c: np.ndarray, L_p: np.ndarray, flow_cp: np.ndarray, flow_pc
     gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
     x, y = gx + flow_cp[0], gy + flow_cp[1]
     inside = (x >= -0.5) & (x <= w - 0.5) & (y >= -0.5) & (y <= h - 0.5)
-    return (np.exp(-(fb * fb)) * photo_validity(L_c, L_p, flow_cp, cfg) * inside).astype(np.float32)
+    return (np.exp(-(fb * fb)) * photo_validity(L_c, L_p, flow_cp, cfg, noise) * inside).astype(np.float32)
 
 
 def fill_holes(L: np.ndarray, ab: np.ndarray, valid: np.ndarray,
@@ -199,9 +219,9 @@ def fill_holes(L: np.ndarray, ab: np.ndarray, valid: np.ndarray,
 
 
 def propagate_step(prev: Chroma, L_c: np.ndarray, L_p: np.ndarray, flow_cp: np.ndarray, flow_pc: np.ndarray,
-                   cfg: PropagateConfig) -> Chroma:
+                   cfg: PropagateConfig, noise: float = 0.0) -> Chroma:
     """Carry ``prev`` (at frame p) to frame c. Flows are (2, h, w): c→p and p→c. Same for both directions."""
-    q = step_validity(L_c, L_p, flow_cp, flow_pc, cfg)
+    q = step_validity(L_c, L_p, flow_cp, flow_pc, cfg, noise)
     ab, v = fill_holes(L_c, warp_image(prev.ab, flow_cp), warp_image(prev.valid, flow_cp) * q, cfg)
     return Chroma(prev.key, ab, v, prev.distance + 1, prev.base)
 
@@ -289,7 +309,7 @@ class DirectMatch:
             L_k, ab_k = chain.key.lab[..., 0], chain.key.ab
             f_ck = self.flow(p.L / 100.0, L_k / 100.0)
             f_kc = self.flow(L_k / 100.0, p.L / 100.0)
-            valid = step_validity(p.L, L_k, f_ck, f_kc, self.cfg)
+            valid = step_validity(p.L, L_k, f_ck, f_kc, self.cfg, p.noise)
             ab = warp_image(ab_k, f_ck)
             last = self._last.get(name)
             if last is not None and last[:2] == (p.index - 1, id(chain.key)):
@@ -342,9 +362,13 @@ class Propagator:
         if prev is not None:
             slot.flow_prev = self.flow(slot.L / 100.0, prev.L / 100.0)
             prev.flow_next = self.flow(prev.L / 100.0, slot.L / 100.0)
-            slot.agree_prev = photo_validity(slot.L, prev.L, slot.flow_prev, self.cfg)
+            rms = patch_rms(slot.L, warp_image(prev.L, slot.flow_prev), self.cfg.photo_radius)
+            slot.noise = float(np.median(rms))
+            tol = self.cfg.photo_tol + self.cfg.noise_gain * slot.noise
+            slot.agree_prev = agreement(rms, tol, self.cfg.photo_sigma)
             if prev.fwd is not None:
-                slot.fwd = propagate_step(prev.fwd, slot.L, prev.L, slot.flow_prev, prev.flow_next, self.cfg)
+                slot.fwd = propagate_step(prev.fwd, slot.L, prev.L, slot.flow_prev, prev.flow_next, self.cfg,
+                                          slot.noise)
         key = self.keys.get(index)
         if key is not None:
             key = key.astype(np.float32, copy=False)
@@ -378,13 +402,13 @@ class Propagator:
             s, nxt = self._buf[j], self._buf[j + 1]
             if s.flow_next is None or nxt.flow_prev is None:
                 break
-            cur = propagate_step(cur, s.L, nxt.L, s.flow_next, nxt.flow_prev, self.cfg)
+            cur = propagate_step(cur, s.L, nxt.L, s.flow_next, nxt.flow_prev, self.cfg, nxt.noise)
             s.bwd = cur
             if float(cur.weight(self.cfg.decay).max()) < self.cfg.min_weight:
                 break
 
     def _emit(self, n: int) -> list[Propagated]:
-        out = [Propagated(s.index, s.L_full, s.L, s.fwd, s.bwd, s.flow_prev, s.agree_prev, s.is_key)
+        out = [Propagated(s.index, s.L_full, s.L, s.fwd, s.bwd, s.flow_prev, s.agree_prev, s.is_key, s.noise)
                for s in self._buf[:n]]
         del self._buf[:n]
         return out
