@@ -20,16 +20,19 @@ from oldfilm.colorize.api import ColorizeConfig
 from oldfilm.io.sources import CLIPS
 
 OFF = ColorizeConfig(refine="off", adapt=AdaptConfig(still=0.0, unsure=0.0))
+STILL = replace(OFF, adapt=AdaptConfig())
 VARIANTS: dict[str, ColorizeConfig] = {
     "before": OFF,
     "no-prior": replace(OFF, prior=0.0),
     "no-direct": replace(OFF, propagate=replace(OFF.propagate, direct=0.0)),
     "no-fill": replace(OFF, propagate=replace(OFF.propagate, fill_radius=0)),
-    "still": replace(OFF, adapt=AdaptConfig()),
-    "still-tol3": replace(OFF, adapt=AdaptConfig(still_tol=3.0)),
-    "still-erode0": replace(OFF, adapt=AdaptConfig(still_erode=0)),
     "unsure.3": replace(OFF, adapt=AdaptConfig(still=0.0, unsure=0.3)),
-    "still+unsure.3": replace(OFF, adapt=AdaptConfig(unsure=0.3)),
+    "still-lightness-only": replace(OFF, adapt=AdaptConfig(still_motion=0.0)),
+    "still": STILL,
+    "noise1": replace(OFF, propagate=replace(OFF.propagate, noise_gain=1.0)),
+    "smooth.7": replace(OFF, smooth=0.7),
+    "still+noise1": replace(STILL, propagate=replace(OFF.propagate, noise_gain=1.0)),
+    "still+smooth.7": replace(STILL, smooth=0.7),
 }
 
 

@@ -47,7 +47,7 @@ Method = Callable[[Frames, Keys], Frames]
 METRICS = ("psnr", "delta_e", "flicker")
 MODES = ("first", "first-last")
 EVAL = ("bikes", "diver", "motion", "balle", "lego")
-TRAIN = ("bigbuckbunny", "city", "city@96!dark", "bigbuckbunny@64!pan", "city@48!pan")
+TRAIN = ("bigbuckbunny", "city", "city@96!dark+jpeg", "bigbuckbunny@64!pan", "city@48!shake+jpeg")
 
 
 @dataclass(frozen=True)
@@ -122,18 +122,31 @@ METHODS: dict[str, Method] = {"copy-key": copy_key, "flow-only": flow_only, "our
 
 
 def condition(frames: Frames, how: str) -> Frames:
-    """A shooting condition made from a training window (tuning only): ``dark`` (low light: a third of the
-    light, sensor noise) or ``pan`` (a fast pan: a half-wide crop sweeping across the frame, so content
-    enters every frame)."""
-    if how == "dark":
-        rng = np.random.default_rng(0)
-        return [np.clip(f * 0.33 + rng.normal(0.0, 2.0, f.shape), 0, 255).astype(np.uint8) for f in frames]
-    if how == "pan":
-        w = frames[0].shape[1]
-        cw = 2 * round(0.25 * w)
-        xs = np.linspace(0, w - cw, len(frames)).round().astype(int)
-        return [np.ascontiguousarray(f[:, x:x + cw]) for f, x in zip(frames, xs, strict=True)]
-    raise ValueError(f"unknown condition {how!r} (dark, pan)")
+    """Shooting conditions made from a training window (tuning only), ``+``-separated: ``dark`` (low light:
+    a third of the light, sensor noise), ``pan`` (a fast pan: a half-wide crop sweeping across the frame, so
+    content enters every frame), ``shake`` (handheld: an 80 % crop jittering by a few pixels per frame),
+    ``jpeg`` (every frame JPEG-compressed at quality 40, as MJPEG footage)."""
+    rng = np.random.default_rng(0)
+    for part in how.split("+"):
+        h, w = frames[0].shape[:2]
+        if part == "dark":
+            frames = [np.clip(f * 0.33 + rng.normal(0.0, 2.0, f.shape), 0, 255).astype(np.uint8) for f in frames]
+        elif part == "pan":
+            cw = 2 * round(0.25 * w)
+            xs = np.linspace(0, w - cw, len(frames)).round().astype(int)
+            frames = [np.ascontiguousarray(f[:, x:x + cw]) for f, x in zip(frames, xs, strict=True)]
+        elif part == "shake":
+            ch, cw = 2 * round(0.4 * h), 2 * round(0.4 * w)
+            pos = np.cumsum(rng.normal(0.0, 3.0, (len(frames), 2)), 0) * 0.5 + rng.normal(0.0, 2.0, (len(frames), 2))
+            ys = np.clip(np.round(pos[:, 0] + (h - ch) / 2), 0, h - ch).astype(int)
+            xs = np.clip(np.round(pos[:, 1] + (w - cw) / 2), 0, w - cw).astype(int)
+            frames = [np.ascontiguousarray(f[y:y + ch, x:x + cw]) for f, y, x in zip(frames, ys, xs, strict=True)]
+        elif part == "jpeg":
+            q = [cv2.IMWRITE_JPEG_QUALITY, 40]
+            frames = [cv2.imdecode(cv2.imencode(".jpg", f, q)[1], cv2.IMREAD_UNCHANGED) for f in frames]
+        else:
+            raise ValueError(f"unknown condition {part!r} (dark, pan, shake, jpeg)")
+    return frames
 
 
 def load_window(spec: str, frames: int, max_side: int) -> Frames:

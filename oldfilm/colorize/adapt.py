@@ -36,6 +36,10 @@ class AdaptConfig:
         still_radius: the patch's radius (work pixels).
         still_erode: the still map is eroded by this many work pixels (a mover's edge, where the patch still
             half-matches, is left to the flow).
+        still_motion: flow (work pixels) at which a place counts as having moved since the key; the largest
+            frame-to-frame flow seen at each place since the forward key is kept, and a place that moved is
+            not copied even where its lightness matches again (a dark mover over a dark background, low
+            light). 0: lightness alone decides.
         unsure: how far chroma is pulled towards gray where the confidence is 0 (0: off; 1: to gray).
     """
 
@@ -44,6 +48,7 @@ class AdaptConfig:
     still_sigma: float = 2.0
     still_radius: int = 2
     still_erode: int = 1
+    still_motion: float = 1.0
     unsure: float = 0.0
 
 
@@ -62,14 +67,38 @@ class Still:
 
     def __init__(self, cfg: AdaptConfig, decay: float, noise_gain: float = 0.0) -> None:
         self.cfg, self.decay, self.noise_gain = cfg, decay, noise_gain
+        self._moved: tuple[int, np.ndarray] | None = None  # (frame index, largest flow seen at each place)
+        self._maps: tuple[int, list[tuple[Chroma, np.ndarray]]] = (-1, [])
+
+    def _motion(self, p: Propagated) -> np.ndarray | None:
+        """The largest frame-to-frame flow magnitude seen at each place since the scene's start or the last
+        key (frames come in order); None right after one."""
+        last = self._moved
+        if p.is_key or p.flow_prev is None or last is None or last[0] != p.index - 1:
+            self._moved = (p.index, np.zeros(p.L.shape, np.float32))
+            return None if p.is_key or p.flow_prev is None else self._moved[1]
+        moved = np.maximum(last[1], np.sqrt((p.flow_prev**2).sum(0)))
+        self._moved = (p.index, moved)
+        return moved
 
     def maps(self, p: Propagated) -> list[tuple[Chroma, np.ndarray]]:
-        """(chain, stillness (h, w) against its key) for each chain of ``p`` away from its key."""
-        if self.cfg.still <= 0 or p.is_key:
-            return []
-        noise = self.noise_gain * p.noise
-        return [(c, stillness(p.L, c.key.lab[..., 0], self.cfg, noise)) for c in (p.fwd, p.bwd)
-                if c is not None and c.distance > 0]
+        """(chain, stillness (h, w) against its key) for each chain of ``p`` away from its key (computed once
+        per frame, in order)."""
+        if self._maps[0] == p.index:
+            return self._maps[1]
+        moved = self._motion(p) if self.cfg.still_motion > 0 else None
+        out = []
+        if self.cfg.still > 0 and not p.is_key:
+            noise = self.noise_gain * p.noise
+            for c in (p.fwd, p.bwd):
+                if c is None or c.distance == 0:
+                    continue
+                s = stillness(p.L, c.key.lab[..., 0], self.cfg, noise)
+                if c is p.fwd and moved is not None:  # the forward key lies behind: its motion is known
+                    s = s * np.clip(1.0 - moved / self.cfg.still_motion, 0.0, 1.0)
+                out.append((c, s))
+        self._maps = (p.index, out)
+        return out
 
     def _blend(self, maps: list[tuple[Chroma, np.ndarray]], size: tuple[int, int] | None
                ) -> tuple[np.ndarray, np.ndarray]:
