@@ -17,20 +17,26 @@ from functools import partial
 from oldfilm.bench.colorize import MODES, TRAIN, ColorBenchConfig, evaluate, ours
 from oldfilm.colorize.adapt import AdaptConfig
 from oldfilm.colorize.api import ColorizeConfig
+from oldfilm.colorize.propagate import PropagateConfig
 from oldfilm.io.sources import CLIPS
 
-OFF = ColorizeConfig(refine="off", adapt=AdaptConfig(still=0.0, unsure=0.0))
-STILL = replace(OFF, adapt=AdaptConfig())
+_P = PropagateConfig(noise_gain=0.0)
+OFF = ColorizeConfig(refine="off", propagate=_P, adapt=AdaptConfig(still=0.0, unsure=0.0))
+STILL = replace(OFF, adapt=AdaptConfig(still=1.0))
 VARIANTS: dict[str, ColorizeConfig] = {
     "before": OFF,
     "no-prior": replace(OFF, prior=0.0),
     "no-direct": replace(OFF, propagate=replace(OFF.propagate, direct=0.0)),
     "no-fill": replace(OFF, propagate=replace(OFF.propagate, fill_radius=0)),
-    "unsure.3": replace(OFF, adapt=AdaptConfig(still=0.0, unsure=0.3)),
-    "still-lightness-only": replace(OFF, adapt=AdaptConfig(still_motion=0.0)),
+    "unsure.3": replace(OFF, adapt=AdaptConfig(unsure=0.3)),
+    "still-lightness-only": replace(OFF, adapt=AdaptConfig(still=1.0, still_motion=0.0)),
     "still": STILL,
+    "still-gated": replace(OFF, adapt=AdaptConfig(still=1.0, still_gate=1.0, still_motion=0.0)),
+    "still-gated-noise1": replace(OFF, adapt=AdaptConfig(still=1.0, still_gate=1.0, still_motion=0.0),
+                                  propagate=replace(OFF.propagate, noise_gain=1.0)),
     "noise1": replace(OFF, propagate=replace(OFF.propagate, noise_gain=1.0)),
     "smooth.7": replace(OFF, smooth=0.7),
+    "shipped": ColorizeConfig(refine="off"),
     "still+noise1": replace(STILL, propagate=replace(OFF.propagate, noise_gain=1.0)),
     "still+smooth.7": replace(STILL, smooth=0.7),
 }
@@ -41,9 +47,10 @@ def main(argv: list[str]) -> None:
     ap.add_argument("--mode", action="append", choices=MODES)
     ap.add_argument("--frames", type=int, default=32)
     ap.add_argument("--baselines", action="store_true", help="also run copy-key and flow-only")
+    ap.add_argument("--clips", default=",".join(TRAIN), help="comma-separated training windows")
     ap.add_argument("variants", nargs="*")
     a = ap.parse_args(argv)
-    clips = TRAIN
+    clips = tuple(a.clips.split(","))
     assert all(CLIPS[c.partition("@")[0].partition("!")[0]].role == "train" for c in clips)
     cfg = ColorBenchConfig(clips=clips, frames=a.frames, modes=tuple(a.mode or MODES),
                            methods=("copy-key", "flow-only") if a.baselines else ())

@@ -125,7 +125,8 @@ def condition(frames: Frames, how: str) -> Frames:
     """Shooting conditions made from a training window (tuning only), ``+``-separated: ``dark`` (low light:
     a third of the light, sensor noise), ``pan`` (a fast pan: a half-wide crop sweeping across the frame, so
     content enters every frame), ``shake`` (handheld: an 80 % crop jittering by a few pixels per frame),
-    ``jpeg`` (every frame JPEG-compressed at quality 40, as MJPEG footage)."""
+    ``static`` (a static camera: the window's first frame, grain, and a live patch of the clip moving
+    across it like a person), ``jpeg`` (every frame JPEG-compressed at quality 40, as MJPEG footage)."""
     rng = np.random.default_rng(0)
     for part in how.split("+"):
         h, w = frames[0].shape[:2]
@@ -141,11 +142,21 @@ def condition(frames: Frames, how: str) -> Frames:
             ys = np.clip(np.round(pos[:, 0] + (h - ch) / 2), 0, h - ch).astype(int)
             xs = np.clip(np.round(pos[:, 1] + (w - cw) / 2), 0, w - cw).astype(int)
             frames = [np.ascontiguousarray(f[y:y + ch, x:x + cw]) for f, y, x in zip(frames, ys, xs, strict=True)]
+        elif part == "static":
+            ph, pw = h // 3, w // 4
+            ys = np.linspace(h // 6, h - ph - h // 6, len(frames)).round().astype(int)
+            xs = np.linspace(0, w - pw, len(frames)).round().astype(int)
+            out = []
+            for f, y, x in zip(frames, ys, xs, strict=True):
+                g = frames[0].copy()
+                g[y:y + ph, x:x + pw] = f[h // 3:h // 3 + ph, (w - pw) // 2:(w - pw) // 2 + pw]
+                out.append(np.clip(g + rng.normal(0.0, 1.0, g.shape), 0, 255).astype(np.uint8))
+            frames = out
         elif part == "jpeg":
             q = [cv2.IMWRITE_JPEG_QUALITY, 40]
             frames = [cv2.imdecode(cv2.imencode(".jpg", f, q)[1], cv2.IMREAD_UNCHANGED) for f in frames]
         else:
-            raise ValueError(f"unknown condition {part!r} (dark, pan, shake, jpeg)")
+            raise ValueError(f"unknown condition {part!r} (dark, pan, shake, static, jpeg)")
     return frames
 
 

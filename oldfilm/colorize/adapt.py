@@ -29,7 +29,9 @@ class AdaptConfig:
     """Settings of the shot-adaptive parts.
 
     Attributes:
-        still: strength of the still-copy (0: off, 1: a fully still pixel takes its key's ab exactly).
+        still: strength of the still-copy (0: off, 1: a fully still pixel takes its key's ab exactly). Off by
+            default: on the training clips' static-camera windows it did not raise PSNR (see
+            docs/benchmark-colorize.md); ``oldfilm colorize --still`` turns it on.
         still_tol: RMS L* difference of a 5×5 patch between frame and key tolerated as noise (compression,
             grain) before a pixel stops counting as still.
         still_sigma: RMS difference beyond ``still_tol`` at which stillness falls to e^-1.
@@ -40,15 +42,19 @@ class AdaptConfig:
             frame-to-frame flow seen at each place since the forward key is kept, and a place that moved is
             not copied even where its lightness matches again (a dark mover over a dark background, low
             light). 0: lightness alone decides.
+        still_gate: the copy steps back where the propagation is confident (strength × (1 − gate · conf)):
+            1 copies only where the flow chain and the direct match lost the place (a background seen again
+            after a mover passed), 0 everywhere still.
         unsure: how far chroma is pulled towards gray where the confidence is 0 (0: off; 1: to gray).
     """
 
-    still: float = 1.0
+    still: float = 0.0
     still_tol: float = 1.5
     still_sigma: float = 2.0
     still_radius: int = 2
     still_erode: int = 1
     still_motion: float = 1.0
+    still_gate: float = 0.0
     unsure: float = 0.0
 
 
@@ -114,13 +120,16 @@ class Still:
         strength = np.clip(self.cfg.still * np.max([s * c.base for c, s in maps], axis=0), 0.0, 1.0)
         return num / np.maximum(den, 1e-6)[..., None], strength
 
-    def __call__(self, p: Propagated, ab: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    def __call__(self, p: Propagated, ab: np.ndarray, conf: np.ndarray | None = None
+                 ) -> tuple[np.ndarray, np.ndarray | None]:
         """ab with still pixels set to their key's; and the copy's strength (h, w) for ``full``, None where
-        nothing is still."""
+        nothing is still. ``conf``: the propagation's confidence, which ``still_gate`` lets keep its own."""
         maps = self.maps(p)
         if not maps:
             return ab, None
         key_ab, strength = self._blend(maps, None)
+        if conf is not None and self.cfg.still_gate > 0:
+            strength = strength * (1.0 - self.cfg.still_gate * np.clip(conf, 0.0, 1.0))
         if float(strength.max()) <= 0.01:
             return ab, None
         s = strength[..., None]

@@ -213,7 +213,7 @@ def colorize_stream(frames: Iterable[np.ndarray], refs: Sequence[Image] = (),
 
     def render(p: Propagated) -> np.ndarray:
         ab, conf = fuse(p, config.propagate.decay, direct(p))
-        ab, strength = still(p, unsure(prior(p, ab), conf, config.adapt))
+        ab, strength = still(p, unsure(prior(p, ab), conf, config.adapt), conf)
         ab = smooth(p, ab)
         if refiner is not None:
             ab = refiner(p.L, ab, conf, p.flow_prev)

@@ -83,7 +83,7 @@ class PropagateConfig:
     exemplar_weight: float = 0.5
     direct: float = 1.0
     direct_memory: float = 0.7
-    noise_gain: float = 0.0
+    noise_gain: float = 1.0
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,9 @@ def test_stillness_is_one_where_nothing_changed_and_zero_where_it_did() -> None:
     moved = L.copy()
     moved[10:30, 10:30] = np.roll(L[10:30, 10:30], 3, axis=1)
     noisy = L + rng.normal(0, 0.5, L.shape).astype(np.float32)  # grain / compression: still counts as still
-    s = stillness(noisy, L, AdaptConfig())
+    s = stillness(noisy, L, AdaptConfig(still=1.0))
     assert s.min() > 0.9
-    s = stillness(moved, L, AdaptConfig())
+    s = stillness(moved, L, AdaptConfig(still=1.0))
     assert s[14:26, 14:26].max() < 0.05 and s[:, 36:].min() > 0.99
 
 
@@ -35,7 +35,7 @@ def test_unsure_pulls_only_the_unconfident_chroma_towards_gray() -> None:
 
 def test_a_still_background_keeps_the_key_colour_exactly_while_the_mover_keeps_its_own() -> None:
     clip, pos = moving_square_clip(n=12)
-    on = ColorizeConfig(refine="off")
+    on = ColorizeConfig(refine="off", adapt=AdaptConfig(still=1.0))
     off = ColorizeConfig(refine="off", adapt=OFF)
     out_on = list(colorize_stream(gray(clip), [clip[0]], [0], config=on))
     out_off = list(colorize_stream(gray(clip), [clip[0]], [0], config=off))
