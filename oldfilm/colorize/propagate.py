@@ -61,9 +61,12 @@ class PropagateConfig:
             chain's key, checked like a step), against the chain's ``v · decay^d``; 0 turns it off.
         direct_memory: the direct match is carried along the flow and renewed by ``1 − direct_memory`` per
             frame, so the per-frame jitter of independent long-range flows stays out of the output.
-        noise_gain: the lightness tolerances (``photo_tol``, and the still-copy's) grow by this times the
-            frame's noise floor, the median patch RMS difference to the previous frame after warping: grain
-            and low-light noise then do not read as motion (0: fixed tolerances).
+        noise_gain: the lightness tolerance of the carries along the flow (``Propagated.agree_prev``, which
+            gates the temporal smoothing and the memories of ``carry``) and of the still-copy grows by this
+            times the frame's noise floor, the median patch RMS difference to the previous frame after
+            warping: grain and low-light noise then do not stop the smoothing (0: fixed tolerance). The
+            propagation's own validity keeps ``photo_tol``: loosened, it let a chain keep an occluder's
+            colour where the direct match had the right one (tests/colorize/test_propagate.py).
     """
 
     max_side: int = 640
@@ -182,16 +185,13 @@ def agreement(rms: np.ndarray, tol: float, sigma: float) -> np.ndarray:
     return np.exp(-d * d).astype(np.float32)
 
 
-def photo_validity(L_c: np.ndarray, L_p: np.ndarray, flow_cp: np.ndarray, cfg: PropagateConfig,
-                   noise: float = 0.0) -> np.ndarray:
-    """(h, w) agreement in [0, 1] of L patches of frame c and of frame p warped by ``flow_cp`` (c→p);
-    ``noise``: the frame's noise floor (see ``PropagateConfig.noise_gain``)."""
-    rms = patch_rms(L_c, warp_image(L_p, flow_cp), cfg.photo_radius)
-    return agreement(rms, cfg.photo_tol + cfg.noise_gain * noise, cfg.photo_sigma)
+def photo_validity(L_c: np.ndarray, L_p: np.ndarray, flow_cp: np.ndarray, cfg: PropagateConfig) -> np.ndarray:
+    """(h, w) agreement in [0, 1] of L patches of frame c and of frame p warped by ``flow_cp`` (c→p)."""
+    return agreement(patch_rms(L_c, warp_image(L_p, flow_cp), cfg.photo_radius), cfg.photo_tol, cfg.photo_sigma)
 
 
 def step_validity(L_c: np.ndarray, L_p: np.ndarray, flow_cp: np.ndarray, flow_pc: np.ndarray,
-                  cfg: PropagateConfig, noise: float = 0.0) -> np.ndarray:
+                  cfg: PropagateConfig) -> np.ndarray:
     """(h, w) validity in [0, 1] of carrying frame p's pixels to frame c along ``flow_cp`` (c→p)."""
     h, w = L_c.shape
     back = warp_image(np.ascontiguousarray(flow_pc.transpose(1, 2, 0)), flow_cp).transpose(2, 0, 1)
@@ -201,7 +201,7 @@ def step_validity(L_c: np.ndarray, L_p: np.ndarray, flow_cp: np.ndarray, flow_pc
     gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
     x, y = gx + flow_cp[0], gy + flow_cp[1]
     inside = (x >= -0.5) & (x <= w - 0.5) & (y >= -0.5) & (y <= h - 0.5)
-    return (np.exp(-(fb * fb)) * photo_validity(L_c, L_p, flow_cp, cfg, noise) * inside).astype(np.float32)
+    return (np.exp(-(fb * fb)) * photo_validity(L_c, L_p, flow_cp, cfg) * inside).astype(np.float32)
 
 
 def fill_holes(L: np.ndarray, ab: np.ndarray, valid: np.ndarray,
@@ -219,9 +219,9 @@ def fill_holes(L: np.ndarray, ab: np.ndarray, valid: np.ndarray,
 
 
 def propagate_step(prev: Chroma, L_c: np.ndarray, L_p: np.ndarray, flow_cp: np.ndarray, flow_pc: np.ndarray,
-                   cfg: PropagateConfig, noise: float = 0.0) -> Chroma:
+                   cfg: PropagateConfig) -> Chroma:
     """Carry ``prev`` (at frame p) to frame c. Flows are (2, h, w): c→p and p→c. Same for both directions."""
-    q = step_validity(L_c, L_p, flow_cp, flow_pc, cfg, noise)
+    q = step_validity(L_c, L_p, flow_cp, flow_pc, cfg)
     ab, v = fill_holes(L_c, warp_image(prev.ab, flow_cp), warp_image(prev.valid, flow_cp) * q, cfg)
     return Chroma(prev.key, ab, v, prev.distance + 1, prev.base)
 
@@ -309,7 +309,7 @@ class DirectMatch:
             L_k, ab_k = chain.key.lab[..., 0], chain.key.ab
             f_ck = self.flow(p.L / 100.0, L_k / 100.0)
             f_kc = self.flow(L_k / 100.0, p.L / 100.0)
-            valid = step_validity(p.L, L_k, f_ck, f_kc, self.cfg, p.noise)
+            valid = step_validity(p.L, L_k, f_ck, f_kc, self.cfg)
             ab = warp_image(ab_k, f_ck)
             last = self._last.get(name)
             if last is not None and last[:2] == (p.index - 1, id(chain.key)):
@@ -367,8 +367,7 @@ class Propagator:
             tol = self.cfg.photo_tol + self.cfg.noise_gain * slot.noise
             slot.agree_prev = agreement(rms, tol, self.cfg.photo_sigma)
             if prev.fwd is not None:
-                slot.fwd = propagate_step(prev.fwd, slot.L, prev.L, slot.flow_prev, prev.flow_next, self.cfg,
-                                          slot.noise)
+                slot.fwd = propagate_step(prev.fwd, slot.L, prev.L, slot.flow_prev, prev.flow_next, self.cfg)
         key = self.keys.get(index)
         if key is not None:
             key = key.astype(np.float32, copy=False)
@@ -402,7 +401,7 @@ class Propagator:
             s, nxt = self._buf[j], self._buf[j + 1]
             if s.flow_next is None or nxt.flow_prev is None:
                 break
-            cur = propagate_step(cur, s.L, nxt.L, s.flow_next, nxt.flow_prev, self.cfg, nxt.noise)
+            cur = propagate_step(cur, s.L, nxt.L, s.flow_next, nxt.flow_prev, self.cfg)
             s.bwd = cur
             if float(cur.weight(self.cfg.decay).max()) < self.cfg.min_weight:
                 break
