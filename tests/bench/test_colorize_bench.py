@@ -49,3 +49,16 @@ def test_evaluate_and_report(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
         assert set(per) == {"copy-key", "flow-only", "ours"} and set(per["ours"]) == {"a", "b"}
         assert res["mean"][mode]["ours"]["psnr"] == pytest.approx(per["ours"]["a"]["psnr"])
         assert per["ours"]["a"]["psnr"] > per["copy-key"]["a"]["psnr"]  # a moving object: flow beats a copy
+
+
+def test_training_conditions() -> None:
+    clip, _ = moving_square_clip(n=6)
+    frames = list(clip)
+    for how in ("dark+jpeg", "pan", "shake", "static"):
+        out = cb.condition(frames, how)
+        assert len(out) == 6 and len({o.shape for o in out}) == 1 and out[0].dtype == np.uint8
+    assert np.mean(cb.condition(frames, "dark")[0]) < 0.4 * np.mean(frames[0])
+    static = cb.condition(frames, "static")
+    assert np.abs(static[5][:20].astype(int) - frames[0][:20]).mean() < 2  # above the moving patch: still
+    with pytest.raises(ValueError):
+        cb.condition(frames, "fog")
