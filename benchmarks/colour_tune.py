@@ -20,7 +20,7 @@ from oldfilm.colorize.api import ColorizeConfig
 from oldfilm.colorize.propagate import PropagateConfig
 from oldfilm.io.sources import CLIPS
 
-_P = PropagateConfig(noise_gain=0.0)
+_P = PropagateConfig(noise_gain=0.0, fill_reach=0.0)
 OFF = ColorizeConfig(refine="off", propagate=_P, adapt=AdaptConfig(still=0.0, unsure=0.0))
 STILL = replace(OFF, adapt=AdaptConfig(still=1.0))
 VARIANTS: dict[str, ColorizeConfig] = {
@@ -37,6 +37,9 @@ VARIANTS: dict[str, ColorizeConfig] = {
     "noise1": replace(OFF, propagate=replace(OFF.propagate, noise_gain=1.0)),
     "smooth.7": replace(OFF, smooth=0.7),
     "shipped": ColorizeConfig(refine="off"),
+    "noise-only": ColorizeConfig(refine="off", propagate=PropagateConfig(fill_reach=0.0)),
+    "reach.1": ColorizeConfig(refine="off", propagate=PropagateConfig(fill_reach=0.1)),
+    "reach.3": ColorizeConfig(refine="off", propagate=PropagateConfig(fill_reach=0.3)),
     "still+noise1": replace(STILL, propagate=replace(OFF.propagate, noise_gain=1.0)),
     "still+smooth.7": replace(STILL, smooth=0.7),
 }

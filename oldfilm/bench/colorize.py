@@ -126,7 +126,8 @@ def condition(frames: Frames, how: str) -> Frames:
     a third of the light, sensor noise), ``pan`` (a fast pan: a half-wide crop sweeping across the frame, so
     content enters every frame), ``shake`` (handheld: an 80 % crop jittering by a few pixels per frame),
     ``static`` (a static camera: the window's first frame, grain, and a live patch of the clip moving
-    across it like a person), ``jpeg`` (every frame JPEG-compressed at quality 40, as MJPEG footage)."""
+    across it like a person), ``haze`` (fog, faded stock or murky water: low contrast, a blue-green cast,
+    soft focus, noise), ``jpeg`` (every frame JPEG-compressed at quality 40, as MJPEG footage)."""
     rng = np.random.default_rng(0)
     for part in how.split("+"):
         h, w = frames[0].shape[:2]
@@ -152,11 +153,15 @@ def condition(frames: Frames, how: str) -> Frames:
                 g[y:y + ph, x:x + pw] = f[h // 3:h // 3 + ph, (w - pw) // 2:(w - pw) // 2 + pw]
                 out.append(np.clip(g + rng.normal(0.0, 1.0, g.shape), 0, 255).astype(np.uint8))
             frames = out
+        elif part == "haze":
+            cast = np.array([0.55, 0.9, 1.0], np.float32)
+            frames = [np.clip(cv2.GaussianBlur(f.astype(np.float32), (0, 0), 1.2) * 0.35 * cast + 50 * cast
+                              + rng.normal(0.0, 1.5, f.shape), 0, 255).astype(np.uint8) for f in frames]
         elif part == "jpeg":
             q = [cv2.IMWRITE_JPEG_QUALITY, 40]
             frames = [cv2.imdecode(cv2.imencode(".jpg", f, q)[1], cv2.IMREAD_UNCHANGED) for f in frames]
         else:
-            raise ValueError(f"unknown condition {part!r} (dark, pan, shake, static, jpeg)")
+            raise ValueError(f"unknown condition {part!r} (dark, pan, shake, static, haze, jpeg)")
     return frames
 
 

@@ -61,6 +61,10 @@ class PropagateConfig:
             chain's key, checked like a step), against the chain's ``v · decay^d``; 0 turns it off.
         direct_memory: the direct match is carried along the flow and renewed by ``1 − direct_memory`` per
             frame, so the per-frame jitter of independent long-range flows stays out of the output.
+        fill_reach: where a hole is farther than the fill's window from any valid pixel (content that
+            entered the frame in a pan), the fill has nothing to fit and returns gray; with ``fill_reach``
+            > 0 such pixels keep the plain warp's ab (the frame edge's colour carried in, as a plain flow
+            chain does) in proportion to the missing support: 1 − min(1, support / fill_reach). 0: off.
         noise_gain: the lightness tolerance of the carries along the flow (``Propagated.agree_prev``, which
             gates the temporal smoothing and the memories of ``carry``) and of the still-copy grows by this
             times the frame's noise floor, the median patch RMS difference to the previous frame after
@@ -87,6 +91,7 @@ class PropagateConfig:
     direct: float = 1.0
     direct_memory: float = 0.7
     noise_gain: float = 1.0
+    fill_reach: float = 0.03
 
 
 @dataclass(frozen=True)
@@ -213,6 +218,9 @@ def fill_holes(L: np.ndarray, ab: np.ndarray, valid: np.ndarray,
     fill = a * (L / 100.0)[..., None] + b
     k = 2 * cfg.fill_radius + 1
     support = cv2.boxFilter(valid, -1, (k, k), borderType=cv2.BORDER_REFLECT)
+    if cfg.fill_reach > 0:  # no valid pixel within reach: keep the plain warp rather than gray
+        far = (1.0 - np.minimum(support / cfg.fill_reach, 1.0))[..., None]
+        fill = far * ab + (1.0 - far) * fill
     v = valid[..., None]
     boosted = valid + (1.0 - valid) * cfg.fill_trust * support
     return (v * ab + (1.0 - v) * fill).astype(np.float32), boosted.astype(np.float32)

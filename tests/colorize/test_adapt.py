@@ -71,3 +71,21 @@ def test_colorize_stream_is_lazy_and_bounded() -> None:
         n += 1
         lags.append(pulled - n)
     assert n == 40 and max(lags) <= 6
+
+
+def test_fill_reach_keeps_the_carried_colour_where_no_valid_pixel_is_near() -> None:
+    """A wide hole (content that entered in a pan) is filled with gray by the guided fill alone; with
+    ``fill_reach`` it keeps the colour the plain warp carried in, while holes near valid pixels still fill."""
+    from oldfilm.colorize.propagate import fill_holes
+
+    rng = np.random.default_rng(0)
+    L = rng.uniform(30, 70, (32, 64)).astype(np.float32)
+    ab = np.full((32, 64, 2), 20.0, np.float32)
+    valid = np.ones((32, 64), np.float32)
+    valid[:, 30:] = 0.0  # 34 px of hole: the far part is beyond the 6-px fill window
+    far = (slice(None), slice(50, 64))
+    off, _ = fill_holes(L, ab, valid, PropagateConfig(fill_reach=0.0))
+    on, _ = fill_holes(L, ab, valid, PropagateConfig())  # the default reach
+    assert np.abs(off[far]).mean() < 5 and np.abs(on[far] - 20.0).max() < 1e-3
+    near = (slice(None), slice(30, 33))
+    assert np.abs(on[near] - off[near]).max() < 1e-3  # near valid pixels: the fill, as before
