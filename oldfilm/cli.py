@@ -196,18 +196,23 @@ def colorize(
     exemplar: Annotated[Path | None, typer.Option(help="A colour photo of a similar scene (not a frame of "
                                                        "the clip), transferred to each scene's start.")] = None,
     refine: Annotated[str, typer.Option(help="Learned refinement: auto | on | off")] = "auto",
-    codec: Annotated[str, typer.Option(help="auto | h264 | ffv1 | png | tiff")] = "auto",
+    still: Annotated[bool, typer.Option("--still", help="Static camera: what did not move since the keyframe "
+                                                        "keeps its colour exactly.")] = False,
+    codec: Annotated[str, typer.Option(help="auto | h264 | h264-444 | ffv1 | png | tiff (h264 halves the "
+                                            "chroma resolution; h264-444, ffv1 and images keep it)")] = "auto",
     crf: Annotated[int, typer.Option(help="H.264 quality (lower is better; 17 ≈ visually lossless).")] = 17,
     overwrite: Annotated[bool, typer.Option(help="Replace an existing output.")] = False,
 ) -> None:
     """Colour a black-and-white film from coloured keyframes (--ref) or a colour photo (--exemplar)."""
     from oldfilm.colorize import ColorizeConfig
     from oldfilm.colorize import colorize as api_colorize
+    from oldfilm.colorize.adapt import AdaptConfig
 
+    config = ColorizeConfig(refine=refine, adapt=AdaptConfig(still=1.0 if still else 0.0))
     update, close = _progress("colorize")
     try:
         report = api_colorize(src, dst, refs=ref or [], ref_frames=ref_frame, exemplar=exemplar,
-                              config=ColorizeConfig(refine=refine), codec=codec, crf=crf, overwrite=overwrite,
+                              config=config, codec=codec, crf=crf, overwrite=overwrite,
                               progress=update)
     finally:
         close()
@@ -284,8 +289,9 @@ def bench(
     if colorize:
         from oldfilm.bench.colorize import ColorBenchConfig, run_colorize_bench
 
-        cfg = ColorBenchConfig(max_frames=30) if quick else ColorBenchConfig()
-        _say(f"wrote {run_colorize_bench(out, cfg, say=_say)}")
+        cfg = ColorBenchConfig(frames=24, modes=("first",)) if quick else ColorBenchConfig()
+        cmd = "oldfilm bench --colorize" + (" --quick" if quick else "")
+        _say(f"wrote {run_colorize_bench(out, cfg, say=_say, command=cmd)}")
         return
     from oldfilm.bench import run_bench
 

@@ -22,6 +22,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from oldfilm.colorize.adapt import AdaptConfig, Still, unsure
 from oldfilm.colorize.chroma import lab_to_rgb_keep_l, resize_map
 from oldfilm.colorize.propagate import (
     DirectMatch,
@@ -64,6 +65,8 @@ class ColorizeConfig:
         smooth: the output's ab is averaged with the previous output's, warped by the flow, at this weight
             (times the frames' L agreement, ``Propagated.agree_prev``), so the frame-to-frame jitter of the
             direct match and the prior stays out (0: off). Keyframes stay exact.
+        adapt: the shot-adaptive parts (``oldfilm.colorize.adapt``): what did not move since the key keeps
+            its colour exactly; chroma nothing vouches for fades towards gray.
     """
 
     propagate: PropagateConfig = field(default_factory=PropagateConfig)
@@ -75,6 +78,7 @@ class ColorizeConfig:
     prior: float = 0.3
     prior_memory: float = 0.7
     smooth: float = 0.5
+    adapt: AdaptConfig = field(default_factory=AdaptConfig)
 
 
 def load_image(img: Image) -> np.ndarray:
@@ -205,13 +209,19 @@ def colorize_stream(frames: Iterable[np.ndarray], refs: Sequence[Image] = (),
     prior = _Prior(config)
     direct = DirectMatch(config.propagate, prop.flow)
     smooth = _Smooth(config)
+    still = Still(config.adapt, config.propagate.decay, config.propagate.noise_gain)
 
     def render(p: Propagated) -> np.ndarray:
         ab, conf = fuse(p, config.propagate.decay, direct(p))
-        ab = smooth(p, prior(p, ab))
+        ab, strength = still(p, unsure(prior(p, ab), conf, config.adapt), conf)
+        ab = smooth(p, ab)
         if refiner is not None:
             ab = refiner(p.L, ab, conf, p.flow_prev)
-        full = p.fwd.key.ab_full if p.is_key and p.fwd is not None else resize_map(ab, p.L_full.shape)
+        if p.is_key and p.fwd is not None:
+            full = p.fwd.key.ab_full
+        else:
+            full = resize_map(ab, p.L_full.shape)
+            full = full if strength is None else still.full(p, full, strength)
         dtype = dtypes.pop(p.index)
         return from_float(lab_to_rgb_keep_l(p.L_full, full), dtype if dtype != np.float64 else np.float32)
 

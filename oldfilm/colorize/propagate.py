@@ -61,6 +61,16 @@ class PropagateConfig:
             chain's key, checked like a step), against the chain's ``v · decay^d``; 0 turns it off.
         direct_memory: the direct match is carried along the flow and renewed by ``1 − direct_memory`` per
             frame, so the per-frame jitter of independent long-range flows stays out of the output.
+        fill_reach: where a hole is farther than the fill's window from any valid pixel (content that
+            entered the frame in a pan), the fill has nothing to fit and returns gray; with ``fill_reach``
+            > 0 such pixels keep the plain warp's ab (the frame edge's colour carried in, as a plain flow
+            chain does) in proportion to the missing support: 1 − min(1, support / fill_reach). 0: off.
+        noise_gain: the lightness tolerance of the carries along the flow (``Propagated.agree_prev``, which
+            gates the temporal smoothing and the memories of ``carry``) and of the still-copy grows by this
+            times the frame's noise floor, the median patch RMS difference to the previous frame after
+            warping: grain and low-light noise then do not stop the smoothing (0: fixed tolerance). The
+            propagation's own validity keeps ``photo_tol``: loosened, it let a chain keep an occluder's
+            colour where the direct match had the right one (tests/colorize/test_propagate.py).
     """
 
     max_side: int = 640
@@ -80,6 +90,8 @@ class PropagateConfig:
     exemplar_weight: float = 0.5
     direct: float = 1.0
     direct_memory: float = 0.7
+    noise_gain: float = 1.0
+    fill_reach: float = 0.03
 
 
 @dataclass(frozen=True)
@@ -135,6 +147,7 @@ class Propagated:
             backward check is left out here: it rejects textureless regions whose colour is safe to carry,
             and carrying everywhere the fb check allowed was 0.14 dB worse on the colour dev clips.)
         is_key: the frame is a keyframe (its output is the reference's ab as given).
+        noise: the frame's noise floor (L* units; ``PropagateConfig.noise_gain``), 0 at a scene start.
     """
 
     index: int
@@ -145,6 +158,7 @@ class Propagated:
     flow_prev: np.ndarray | None
     agree_prev: np.ndarray | None = None
     is_key: bool = False
+    noise: float = 0.0
 
 
 @dataclass
@@ -158,16 +172,27 @@ class _Slot:
     fwd: Chroma | None = None
     bwd: Chroma | None = None
     is_key: bool = False
+    noise: float = 0.0
+
+
+def patch_rms(L_c: np.ndarray, L_p: np.ndarray, radius: int) -> np.ndarray:
+    """(h, w) RMS difference of the (2·radius+1)² patches of two aligned L maps."""
+    d2 = (L_c - L_p) ** 2
+    if radius > 0:  # compare small patches: a single pixel matches by chance too easily
+        k = 2 * radius + 1
+        d2 = cv2.blur(d2, (k, k), borderType=cv2.BORDER_REFLECT)
+    return np.sqrt(np.maximum(d2, 0.0))
+
+
+def agreement(rms: np.ndarray, tol: float, sigma: float) -> np.ndarray:
+    """exp(−(max(rms − tol, 0) / sigma)²) as float32."""
+    d = np.maximum(rms - tol, 0.0) / sigma
+    return np.exp(-d * d).astype(np.float32)
 
 
 def photo_validity(L_c: np.ndarray, L_p: np.ndarray, flow_cp: np.ndarray, cfg: PropagateConfig) -> np.ndarray:
     """(h, w) agreement in [0, 1] of L patches of frame c and of frame p warped by ``flow_cp`` (c→p)."""
-    d2 = (L_c - warp_image(L_p, flow_cp)) ** 2
-    if cfg.photo_radius > 0:  # compare small patches: a single pixel matches by chance too easily
-        k = 2 * cfg.photo_radius + 1
-        d2 = cv2.blur(d2, (k, k), borderType=cv2.BORDER_REFLECT)
-    dL = np.maximum(np.sqrt(np.maximum(d2, 0.0)) - cfg.photo_tol, 0.0) / cfg.photo_sigma
-    return np.exp(-dL * dL).astype(np.float32)
+    return agreement(patch_rms(L_c, warp_image(L_p, flow_cp), cfg.photo_radius), cfg.photo_tol, cfg.photo_sigma)
 
 
 def step_validity(L_c: np.ndarray, L_p: np.ndarray, flow_cp: np.ndarray, flow_pc: np.ndarray,
@@ -193,6 +218,9 @@ def fill_holes(L: np.ndarray, ab: np.ndarray, valid: np.ndarray,
     fill = a * (L / 100.0)[..., None] + b
     k = 2 * cfg.fill_radius + 1
     support = cv2.boxFilter(valid, -1, (k, k), borderType=cv2.BORDER_REFLECT)
+    if cfg.fill_reach > 0:  # no valid pixel within reach: keep the plain warp rather than gray
+        far = (1.0 - np.minimum(support / cfg.fill_reach, 1.0))[..., None]
+        fill = far * ab + (1.0 - far) * fill
     v = valid[..., None]
     boosted = valid + (1.0 - valid) * cfg.fill_trust * support
     return (v * ab + (1.0 - v) * fill).astype(np.float32), boosted.astype(np.float32)
@@ -342,7 +370,10 @@ class Propagator:
         if prev is not None:
             slot.flow_prev = self.flow(slot.L / 100.0, prev.L / 100.0)
             prev.flow_next = self.flow(prev.L / 100.0, slot.L / 100.0)
-            slot.agree_prev = photo_validity(slot.L, prev.L, slot.flow_prev, self.cfg)
+            rms = patch_rms(slot.L, warp_image(prev.L, slot.flow_prev), self.cfg.photo_radius)
+            slot.noise = float(np.median(rms))
+            tol = self.cfg.photo_tol + self.cfg.noise_gain * slot.noise
+            slot.agree_prev = agreement(rms, tol, self.cfg.photo_sigma)
             if prev.fwd is not None:
                 slot.fwd = propagate_step(prev.fwd, slot.L, prev.L, slot.flow_prev, prev.flow_next, self.cfg)
         key = self.keys.get(index)
@@ -384,7 +415,7 @@ class Propagator:
                 break
 
     def _emit(self, n: int) -> list[Propagated]:
-        out = [Propagated(s.index, s.L_full, s.L, s.fwd, s.bwd, s.flow_prev, s.agree_prev, s.is_key)
+        out = [Propagated(s.index, s.L_full, s.L, s.fwd, s.bwd, s.flow_prev, s.agree_prev, s.is_key, s.noise)
                for s in self._buf[:n]]
         del self._buf[:n]
         return out

@@ -4,6 +4,7 @@ and numpy frame → ``av.VideoFrame`` conversion, per codec.
 | codec        | encoder    | pixels                                  | notes                          |
 |--------------|------------|-----------------------------------------|--------------------------------|
 | h264         | libx264    | yuv420p (yuv444p for odd sizes), 8-bit  | CRF                            |
+| h264-444     | libx264    | yuv444p, 8-bit                          | CRF; full chroma (colour)      |
 | ffv1         | ffv1       | RGB/gray at the source's depth (≤ 16)   | lossless, archival             |
 | prores       | prores_ks  | yuv422p10le, profile 422 HQ             | .mov                           |
 | prores4444   | prores_ks  | yuv444p10le, profile 4444               | .mov                           |
@@ -28,7 +29,7 @@ from oldfilm.io.sequences import from16
 if TYPE_CHECKING:
     from oldfilm.io.video import VideoInfo
 
-FILE_CODECS = ("h264", "ffv1", "prores", "prores4444", "dnxhr")
+FILE_CODECS = ("h264", "h264-444", "ffv1", "prores", "prores4444", "dnxhr")
 FOLDER_CODECS = ("png", "tiff", "dpx", "exr")
 _YUV10 = {"prores": ("prores_ks", "yuv422p10le", {"profile": "3", "vendor": "apl0"}),
           "prores4444": ("prores_ks", "yuv444p10le", {"profile": "4", "vendor": "apl0"}),
@@ -53,9 +54,9 @@ def add_video_stream(container: Any, codec: str, info: VideoInfo, crf: int) -> A
         raise OutputError(f"DNxHR needs frames of at least 256x120; these are {w}x{h} (use prores or ffv1)")
     if codec in _YUV10:
         name, pix, options = _YUV10[codec]
-    elif codec == "h264":
-        name, pix, options = "libx264", ("yuv444p" if w % 2 or h % 2 else "yuv420p"), {"crf": str(crf),
-                                                                                          "preset": "medium"}
+    elif codec.startswith("h264"):
+        full = codec == "h264-444" or w % 2 or h % 2
+        name, pix, options = "libx264", ("yuv444p" if full else "yuv420p"), {"crf": str(crf), "preset": "medium"}
     else:
         name, pix, options = "ffv1", ffv1_format(info), {"level": "3", "g": "1", "slicecrc": "1"}
     s = container.add_stream(name, rate=rate)

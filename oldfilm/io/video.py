@@ -351,9 +351,10 @@ class VideoWriter:
     Args:
         path: the output. A path with no suffix, or an existing folder, means an image folder.
         info: the source's ``VideoInfo`` (fps, time base, size); frames must have its width and height.
-        codec: "auto" (H.264 for files, PNG for folders), "h264", "ffv1" (lossless, keeps the depth and
-            gray), "prores" (422 HQ), "prores4444", "dnxhr" (HQX, 10-bit), or "png", "tiff", "dpx", "exr"
-            (folders, named from ``info.first_frame`` on).
+        codec: "auto" (H.264 for files, PNG for folders), "h264" (4:2:0 chroma), "h264-444" (full-resolution
+            chroma, for colour output), "ffv1" (lossless, keeps the depth and gray), "prores" (422 HQ),
+            "prores4444", "dnxhr" (HQX, 10-bit), or "png", "tiff", "dpx", "exr" (folders, named from
+            ``info.first_frame`` on).
         crf: H.264 constant rate factor; 17 is visually lossless.
         overwrite: replace an existing output.
         audio_from: copy audio and subtitle streams from this file (no re-encode); None for none. They are

@@ -130,3 +130,23 @@ def test_colorize_file_to_file(tmp_path) -> None:
     assert len(outs) == 5
     last = read_image(outs[-1])
     assert np.abs(rgb_to_lab(last)[..., 1:] - rgb_to_lab(key)[..., 1:]).mean() < 2.0
+
+
+def test_cli_colorize_still_into_full_chroma_h264(tmp_path) -> None:
+    import av
+
+    from oldfilm.cli import main
+    from oldfilm.io.images import write_image
+
+    src = tmp_path / "clip"
+    src.mkdir()
+    key = photo(48, 64, 4)
+    for i in range(4):
+        write_image(src / f"{i:03d}.png", cv2.cvtColor(key, cv2.COLOR_RGB2GRAY)[..., None])
+    write_image(tmp_path / "key.png", key)
+    dst = tmp_path / "out.mp4"
+    args = ["colorize", str(src), str(dst), "--ref", str(tmp_path / "key.png"), "--ref-frame", "0", "--still",
+            "--codec", "h264-444", "--refine", "off", "--quiet"]
+    assert main(args) == 0
+    with av.open(str(dst)) as c:
+        assert c.streams.video[0].codec_context.pix_fmt == "yuv444p" and c.streams.video[0].frames == 4

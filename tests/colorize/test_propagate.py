@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
+from oldfilm.colorize.adapt import AdaptConfig
 from oldfilm.colorize.api import ColorizeConfig, colorize_stream, frame_lightness, match_reference_frames
 from oldfilm.colorize.propagate import PropagateConfig, Propagated, Propagator, carry
 from oldfilm.colorspace import rgb_to_lab, to_float
@@ -209,8 +210,10 @@ def test_direct_match_restores_colours_of_a_region_seen_again() -> None:
     clip = occluded_patch_clip()
     assert np.abs(clip[-1].astype(int) - clip[0]).mean() < 4  # the bar has left the frame
     frames = gray(clip)
-    off = ColorizeConfig(refine="off", prior=0.0, smooth=0.0, propagate=PropagateConfig(direct=0.0))
-    on = ColorizeConfig(refine="off", prior=0.0, smooth=0.0)
+    still_off = AdaptConfig(still=0.0)  # the still-copy would find the patch again too (its own test)
+    off = ColorizeConfig(refine="off", prior=0.0, smooth=0.0, propagate=PropagateConfig(direct=0.0),
+                         adapt=still_off)
+    on = ColorizeConfig(refine="off", prior=0.0, smooth=0.0, adapt=still_off)
     patch = (slice(24, 40), slice(40, 56))
     out_off = list(colorize_stream(frames, [clip[0]], [0], config=off))
     out_on = list(colorize_stream(frames, [clip[0]], [0], config=on))

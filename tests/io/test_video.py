@@ -198,3 +198,22 @@ def test_frames_are_cropped_exactly_to_the_picture(tmp_path: Path) -> None:
         frames = list(r)
     assert r.info.width == 214 and all(f.shape == (64, 214, 3) for f in frames)
     assert all(abs(int(f[:, :2].mean()) - 40 * i) < 8 for i, f in enumerate(frames))
+
+
+def test_h264_444_keeps_chroma_resolution(tmp_path: Path) -> None:
+    """Fine colour detail (a 1-px red/blue checker on a constant luma) survives 4:4:4 and not 4:2:0."""
+    yy, xx = np.mgrid[:32, :48]
+    checker = ((yy + xx) % 2).astype(bool)
+    frame = np.where(checker[..., None], [180, 60, 120], [60, 110, 200]).astype(np.uint8)
+    src = tmp_path / "still"
+    src.mkdir()
+    for i in range(3):
+        cv2.imwrite(str(src / f"{i}.png"), cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+    errs = {}
+    for codec in ("h264", "h264-444"):
+        dst = _copy(src, tmp_path / f"{codec}.mp4", codec=codec)
+        with av.open(str(dst)) as c:
+            assert c.streams.video[0].codec_context.pix_fmt == ("yuv420p" if codec == "h264" else "yuv444p")
+        with open_video(dst) as r:
+            errs[codec] = np.abs(next(iter(r)).astype(int) - frame).mean()
+    assert errs["h264-444"] < 6 < errs["h264"]
