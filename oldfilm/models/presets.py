@@ -101,7 +101,19 @@ LEGACY_GUIDE = json.dumps({
     "local_deflicker": False, "sharpen": 0.0, "keep_border": False,
 }, sort_keys=True)
 """The classical restorer as it was before the stress-suite stages (session 5; bit-exact to it, checked on
-a noisy moving clip). The quality network's shards and first runs were made with this guide."""
+a noisy moving clip). Runs A and B of the quality network were made with this guide."""
+
+SESSION5_GUIDE = json.dumps({
+    "agree_threshold": 0.1, "deflicker": True, "deflicker_radius": 4, "denoise_sigma": 0.005, "denoise_strength": 1.0,
+    "dirt_spot": 9, "flow_max_side": 640, "flow_preset": "fast", "keep_border": True, "keep_grain": 0.0,
+    "line_scratches": True, "local_deflicker": True, "mask_dilate": 1, "max_gain": 1.4, "misalignment": 1.0,
+    "noise_estimator": "temporal", "noise_factor": 3.0, "outlier_threshold": 0.05, "persistent_dirt": False,
+    "radius": 2, "recursive": 1.0, "recursive_factor": 2.0, "sharpen": 1.0, "sharpen_sigma": 1.0,
+    "similarity": "patch", "spatial_denoise": 1.0, "spatial_from_residual": True, "stabilize": False,
+    "stabilize_max": 2.0, "stabilize_sigma": 2.0, "weak_ratio": 0.5,
+}, sort_keys=True)
+"""Every option of the classical restorer as its defaults stood at the end of session 5 (with the stress-suite
+stages), pinned: the quality network's guide from run C on."""
 
 PRESETS: dict[str, RTNConfig] = {
     # RTN as published: 16-channel full-resolution hidden state, stride-2 conv to 64 channels,
@@ -129,6 +141,6 @@ PRESETS: dict[str, RTNConfig] = {
     "quality": RTNConfig(
         name="quality", scale=2, hidden=32, embed=32, down=1, groups=1, depth=2,
         window=8, shift=4, heads=2, mlp_ratio=2.0, tail=1, shuffle_channels=8, guided=True,
-        head_channels=16, head_layers=2, guide=LEGACY_GUIDE,
+        head_channels=16, head_layers=2, guide=SESSION5_GUIDE,
     ),
 }

@@ -267,7 +267,7 @@ TRAIN_PRESETS: dict[str, TrainConfig] = {
         data=DataConfig(frames=5, crop=(96, 128), degrade="transfer-light",
                         degrade_extra=("light", "transfer-light", "medium", "transfer", "heavy"), weave=False,
                         shard_count=200, shard_size=16),
-        loss=LossConfig(relative=True, relative_raw=0.2, temporal=0.1), steps=8000, batch_size=4, lr=2e-4, warmup=50,
+        loss=LossConfig(relative=True, temporal=0.1), steps=8000, batch_size=4, lr=2e-4, warmup=50,
         ema=0.995, workers=1, threads=1, log_every=5, val_every=500, checkpoint_minutes=5.0,
     ),
     # the recipe at scale, for a GPU

@@ -59,3 +59,14 @@ def test_a_head_needs_a_guided_luma_network() -> None:
     with pytest.raises(ValueError, match="guided"):
         RTNConfig(head_channels=8)
     assert PRESETS["quality"].head_channels > 0 and PRESETS["quality"].scale == 2
+
+
+def test_the_quality_network_pins_every_option_of_its_guide() -> None:
+    import json
+    from dataclasses import asdict, fields
+
+    from oldfilm.restore.classical import ClassicalConfig, guide_config
+
+    pinned = json.loads(PRESETS["quality"].guide)
+    assert set(pinned) == {f.name for f in fields(ClassicalConfig)}  # nothing left to the defaults of the day
+    assert asdict(guide_config(PRESETS["quality"].guide)) == pinned
