@@ -50,6 +50,13 @@ class DataConfig:
     """Corpus folder; empty: ``<oldfilm cache>/corpus`` (built on first use)."""
     motion: MotionConfig = field(default_factory=MotionConfig)
     """Synthetic camera motion for clips made from photographs."""
+    low_key_prob: float = 0.0
+    """Probability that a clean clip is darkened into a low-key scene (a gamma from ``low_key_gamma`` on the
+    clean frames, before the damage): the training sources are bright (an animation, a daylight street,
+    photographs) while old films are often dark; run C gained on training clips and lost 3 dB on a night
+    street."""
+    low_key_gamma: tuple[float, float] = (1.6, 3.0)
+    """Range of that gamma (clean values x → x**gamma)."""
     shard_count: int = 0
     """Precomputed shards of training pairs reused across epochs (``oldfilm.train.shards``); 0: every sample
     is made when it is drawn."""
@@ -266,7 +273,7 @@ TRAIN_PRESETS: dict[str, TrainConfig] = {
         name="quality-cpu", model=MODEL_PRESETS["quality"],
         data=DataConfig(frames=5, crop=(96, 128), degrade="transfer-light",
                         degrade_extra=("light", "transfer-light", "medium", "transfer", "heavy"), weave=False,
-                        shard_count=200, shard_size=16),
+                        low_key_prob=0.35, shard_count=200, shard_size=16),
         loss=LossConfig(relative=True, temporal=0.1), steps=8000, batch_size=4, lr=2e-4, warmup=50,
         ema=0.995, workers=1, threads=1, log_every=5, val_every=500, checkpoint_minutes=5.0,
     ),

@@ -74,6 +74,10 @@ def sample_clean(corpus: Corpus, cfg: DataConfig, size: int, rng: np.random.Gene
         clip = clip[:, ::-1]
     if rng.random() < cfg.reverse_prob:
         clip = clip[::-1]
+    if cfg.low_key_prob > 0 and rng.random() < cfg.low_key_prob:  # drawn only when enabled
+        gamma = rng.uniform(*cfg.low_key_gamma)
+        lut = np.round(255.0 * (np.arange(256) / 255.0) ** gamma).astype(np.uint8)
+        clip = lut[clip]
     return np.ascontiguousarray(clip)
 
 

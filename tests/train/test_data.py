@@ -93,3 +93,15 @@ def test_guided_samples_carry_the_classical_restoration(tiny: TrainConfig) -> No
     lq, guide, gt = s["lq"][:, 0], s["lq"][:, 1], s["gt"][:, 0]
     assert (guide - lq).abs().mean() > 1e-3
     assert (guide - gt).square().mean() < (lq - gt).square().mean()
+
+
+def test_low_key_clips_are_darker_and_off_by_default(tiny: TrainConfig) -> None:
+    from dataclasses import replace
+    from pathlib import Path
+
+    corpus = load_corpus(Path(tiny.data.corpus))
+    plain = sample_clean(corpus, tiny.data, 32, np.random.default_rng(1))
+    again = sample_clean(corpus, replace(tiny.data, low_key_prob=0.0), 32, np.random.default_rng(1))
+    dark = sample_clean(corpus, replace(tiny.data, low_key_prob=1.0), 32, np.random.default_rng(1))
+    assert np.array_equal(plain, again)  # disabled: the random stream is untouched
+    assert dark.shape == plain.shape and dark.mean() < 0.8 * plain.mean()
