@@ -14,18 +14,11 @@ from av.filter import Graph
 
 import oldfilm
 from oldfilm.cli import main
-from oldfilm.io.fields import detect_fields
+from oldfilm.io.fields import _drain, detect_fields
 from oldfilm.io.video import open_video
 from tests.clips import moving_clip
 
-
-def _pull_all(sink) -> list[av.VideoFrame]:
-    out = []
-    while True:
-        try:
-            out.append(sink.pull())
-        except (av.error.BlockingIOError, av.error.EOFError):
-            return out
+_pull_all = _drain  # the module's own drain of a filter graph's sink
 
 
 def telecine(frames: np.ndarray, first: str = "top") -> np.ndarray:
