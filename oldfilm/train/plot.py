@@ -25,25 +25,26 @@ def draw_curves(run_dir: str | Path, dest: str | Path | None = None) -> Path:
     if train:
         steps = np.array([float(r["step"]) for r in train])
         loss = np.array([float(r["loss"]) for r in train])
-        k = max(1, len(loss) // 25)
-        smooth = np.convolve(loss, np.ones(k) / k, mode="valid")
-        _plot(left, [(steps, loss, (190, 190, 190), False), (steps[k - 1:], smooth, _COLOURS[0], False)])
+        _plot(left, _raw_and_smoothed(steps, loss, _COLOURS[0]))
     panels = [left]
     gains = [r for r in train if r.get("gain_db")]
     if gains:  # the batch's PSNR gain over the guide: what learning moves, apart from each batch's damage
         gain = _panel("training gain over the guide (dB)", "step", "dB")
         steps = np.array([float(r["step"]) for r in gains])
-        g = np.array([float(r["gain_db"]) for r in gains])
-        k = max(1, len(g) // 25)
-        _plot(gain, [(steps, g, (190, 190, 190), False), (steps[k - 1:], np.convolve(g, np.ones(k) / k, "valid"),
-                                                           _COLOURS[1], False), (np.array([0.0, steps[-1]]),
-                                                                                 np.zeros(2), (0, 0, 0), True)])
+        zero = (np.array([0.0, steps[-1]]), np.zeros(2), (0, 0, 0), True)
+        _plot(gain, [*_raw_and_smoothed(steps, np.array([float(r["gain_db"]) for r in gains]), _COLOURS[1]), zero])
         panels.append(gain)
     panels.append(_val_panel(val, "psnr", "validation PSNR (dB), eval clip", "PSNR"))
     if any(r.get("psnr_tone") for r in val):
         panels.append(_val_panel(val, "psnr_tone", "validation PSNR-t (dB): tone aligned", "PSNR-t"))
     cv2.imwrite(str(dest), np.hstack(panels))
     return dest
+
+
+def _raw_and_smoothed(x: np.ndarray, y: np.ndarray, colour: tuple[int, int, int]) -> list:
+    """A noisy per-step series in grey and its moving average (over 1/25 of the run) in ``colour``."""
+    k = max(1, len(y) // 25)
+    return [(x, y, (190, 190, 190), False), (x[k - 1:], np.convolve(y, np.ones(k) / k, mode="valid"), colour, False)]
 
 
 def _val_panel(val: list[dict[str, str]], key: str, title: str, ylabel: str) -> np.ndarray:
