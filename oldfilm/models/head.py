@@ -14,7 +14,8 @@ cannot prepare it differently:
   score, large on dust and blotches, small on grain).
 
 It draws a residual r and a gate g and returns ``guide + sigmoid(g) · r`` with the frame's mean of that gated
-residual removed: the head restores defects and detail and never moves a frame's exposure, which no network
+residual removed (with ``highpass``, its local mean instead: only detail finer than that reaches the
+output): the head restores defects and detail and never moves a frame's exposure, which no network
 can know from a clip (a first run without that darkened a night street by 2.5–5 levels, varying from frame to
 frame: flicker that cost 1.2 dB PSNR-t). The last layer starts at zero and the gate starts mostly closed, so
 an untrained head returns the guide exactly and "leave it as the guide has it" is the easy answer.
@@ -69,11 +70,16 @@ class QualityHead(nn.Module):
         channels: width of the head.
         layers: 3×3 conv layers before the output layer (≥ 1).
         out_channels: channels restored (1: luma).
+        highpass: box side (pixels) of the local mean removed from the residual (twice: ≈ a Gaussian of
+            sigma ≈ 0.4·side); 0: only the frame mean is removed.
     """
 
-    def __init__(self, feature_channels: int, channels: int, layers: int, out_channels: int = 1) -> None:
+    def __init__(self, feature_channels: int, channels: int, layers: int, out_channels: int = 1,
+                 highpass: int = 0) -> None:
         super().__init__()
-        self.out_channels = out_channels
+        if highpass < 0 or (highpass and highpass % 2 == 0):
+            raise ValueError(f"head highpass must be 0 or an odd box side, got {highpass}")
+        self.out_channels, self.highpass = out_channels, highpass
         widths = [feature_channels + EVIDENCE_CHANNELS] + [channels] * layers
         self.body = nn.ModuleList(nn.Conv2d(a, b, 3, padding=1) for a, b in zip(widths[:-1], widths[1:],
                                                                                    strict=True))
@@ -90,4 +96,15 @@ class QualityHead(nn.Module):
             x = F.leaky_relu(conv(x), 0.1)
         r, g = self.last(x).split(self.out_channels, dim=1)
         residual = torch.sigmoid(g) * r
+        if self.highpass:  # its local mean is zero, and so is the frame's (but for the edges: no offset is
+            return ev[:, 1:2] + residual - local_mean(residual, self.highpass)  # spread over the whole frame)
         return ev[:, 1:2] + residual - residual.mean(dim=(2, 3), keepdim=True)
+
+
+def local_mean(x: Tensor, side: int) -> Tensor:
+    """A box filter of odd ``side`` applied twice (edges replicated): a cheap near-Gaussian blur of
+    (N, C, H, W) ``x`` that keeps its shape."""
+    p = side // 2
+    for _ in range(2):
+        x = F.avg_pool2d(F.pad(x, (p, p, p, p), mode="replicate"), side, stride=1)
+    return x

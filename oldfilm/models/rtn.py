@@ -114,7 +114,7 @@ class Decoder(nn.Module):
         self.head: QualityHead | None = None
         if cfg.head_channels:
             self.conv_up = nn.Conv2d(c, k * s * s, 3, padding=1)
-            self.head = QualityHead(k, cfg.head_channels, cfg.head_layers, cfg.in_channels)
+            self.head = QualityHead(k, cfg.head_channels, cfg.head_layers, cfg.in_channels, cfg.head_highpass)
         elif s > 1 and k:
             self.conv_up = nn.Conv2d(c, k * s * s, 3, padding=1)
             self.conv_full = nn.Conv2d(k + cfg.input_channels, 2 * k, 3, padding=1)

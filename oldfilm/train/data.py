@@ -41,6 +41,17 @@ def crop_size(cfg: DataConfig, seed: int, step: int, multiple: int) -> int:
     return max(multiple, s // multiple * multiple)
 
 
+def clip_shape(cfg: DataConfig, seed: int, step: int, multiple: int) -> tuple[int, int]:
+    """(T, S): frames and square crop side of ``step``'s clips: ``(cfg.frames, crop_size(...))``, or with
+    probability ``cfg.long_prob`` a long clip (``cfg.long_frames``, a side from ``cfg.long_crop``)."""
+    if cfg.long_prob > 0:  # drawn only when enabled, so that runs without long clips keep their crops
+        rng = np.random.default_rng([seed, step, 2])
+        if rng.random() < cfg.long_prob:
+            lo, hi = cfg.long_crop
+            return cfg.long_frames, max(multiple, int(rng.integers(lo, hi + 1)) // multiple * multiple)
+    return cfg.frames, crop_size(cfg, seed, step, multiple)
+
+
 GUIDE_MARGIN = 2
 """Frames added on each side of a guided sample for the classical restorer (its temporal radius), dropped
 after it has run."""
@@ -150,10 +161,10 @@ class TrainClips(Dataset):
         return self._corpus
 
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
-        size = crop_size(self.cfg, self.seed, index // self.per_step, self.multiple)
+        frames, size = clip_shape(self.cfg, self.seed, index // self.per_step, self.multiple)
         rng = np.random.default_rng([self.seed, index])
         m = GUIDE_MARGIN if self.guided else 0
-        clean = sample_clean(self.corpus, self.cfg, size, rng, self.cfg.frames + 2 * m)
+        clean = sample_clean(self.corpus, self.cfg, size, rng, frames + 2 * m)
         lq, gt = degrade_luma(clean, self.cfg, rng)
         guide = classical_guide(lq, self.guide)[m: len(lq) - m] if self.guided else None
         lq, gt = lq[m: len(lq) - m], gt[m: len(gt) - m]

@@ -70,3 +70,34 @@ def test_the_quality_network_pins_every_option_of_its_guide() -> None:
     pinned = json.loads(PRESETS["quality"].guide)
     assert set(pinned) == {f.name for f in fields(ClassicalConfig)}  # nothing left to the defaults of the day
     assert asdict(guide_config(PRESETS["quality"].guide)) == pinned
+
+
+def test_local_mean_keeps_shape_and_ramps_and_the_highpass_head_drops_broad_residuals() -> None:
+    from oldfilm.models.head import QualityHead, local_mean
+
+    ramp = torch.arange(40.0).view(1, 1, 1, 40).expand(1, 1, 30, 40)
+    m = local_mean(ramp, 7)
+    assert m.shape == ramp.shape
+    assert torch.allclose(m[..., 7:-7], ramp[..., 7:-7], atol=1e-4)  # a box filter keeps linear ramps
+    head = QualityHead(4, 6, 1, highpass=7)
+    with torch.no_grad():  # a residual that is a smooth ramp and an open gate: nothing of it may pass
+        head.last.bias[1] = 20.0
+        feats, ev = torch.zeros(1, 4, 30, 40), torch.zeros(1, 7, 30, 40)
+        ev[:, :1] = ramp / 40
+        head.body[0].weight.zero_()
+        head.body[0].bias.zero_()
+        head.body[0].weight[:, 4] = 1.0 / 9  # body sees the degraded ramp only
+        head.last.weight[0] = 0.1
+        out = head(feats, ev)
+        plain = QualityHead(4, 6, 1)
+        plain.load_state_dict(head.state_dict())
+        broad = plain(feats, ev)
+    assert (broad - ev[:, 1:2])[..., 8:-8, 8:-8].abs().max() > 0.05  # without the high-pass the ramp passes
+    assert (out - ev[:, 1:2])[..., 8:-8, 8:-8].abs().max() < 1e-3
+
+
+def test_a_head_highpass_must_be_an_odd_side() -> None:
+    from oldfilm.models.head import QualityHead
+
+    with pytest.raises(ValueError, match="odd"):
+        QualityHead(4, 6, 1, highpass=6)

@@ -105,3 +105,18 @@ def test_low_key_clips_are_darker_and_off_by_default(tiny: TrainConfig) -> None:
     dark = sample_clean(corpus, replace(tiny.data, low_key_prob=1.0), 32, np.random.default_rng(1))
     assert np.array_equal(plain, again)  # disabled: the random stream is untouched
     assert dark.shape == plain.shape and dark.mean() < 0.8 * plain.mean()
+
+
+def test_long_clips_are_drawn_per_step_with_their_own_length_and_crop(tiny: TrainConfig) -> None:
+    from dataclasses import replace
+
+    from oldfilm.train.data import clip_shape
+
+    cfg = replace(tiny.data, long_prob=0.5, long_frames=6, long_crop=(16, 24))
+    shapes = {clip_shape(cfg, 0, s, 8) for s in range(40)}
+    assert {t for t, _ in shapes} == {cfg.frames, 6}
+    assert all(s in (16, 24) for t, s in shapes if t == 6)
+    assert clip_shape(tiny.data, 0, 3, 8) == (tiny.data.frames, crop_size(tiny.data, 0, 3, 8))
+    long_step = next(s for s in range(40) if clip_shape(cfg, 0, s, 8)[0] == 6)
+    item = TrainClips(cfg, seed=0, per_step=1, multiple=8)[long_step]
+    assert item["lq"].shape[0] == 6 and item["flows_fwd"].shape[0] == 5
