@@ -15,9 +15,9 @@ Convention:
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -28,12 +28,10 @@ from oldfilm.errors import WeightsError
 from oldfilm.flow.warp import flow_warp, resize_flow
 from oldfilm.models.blocks import GatedAggregation
 from oldfilm.models.rtn import residual_indicator
+from oldfilm.models.weights import load_weights, shipped_path, verify_shipped
 
 AB_SCALE = 100.0
-CONFIG_KEY = "oldfilm.config"
-FORMAT_KEY = "oldfilm.format"
-FORMAT = "colorize-refine-1"
-SHIPPED = Path(__file__).resolve().parent.parent / "weights" / "colorize-refine.safetensors"
+SHIPPED = shipped_path("colorize-refine")
 
 
 @dataclass(frozen=True)
@@ -50,6 +48,14 @@ class RefineConfig:
 
     def to_dict(self) -> dict[str, int]:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> RefineConfig:
+        """Build from a dict; unknown keys raise ``ValueError`` naming them."""
+        unknown = sorted(set(d) - {f.name for f in fields(cls)})
+        if unknown:
+            raise ValueError(f"unknown refinement config fields: {', '.join(unknown)}")
+        return cls(**d)
 
 
 class _ResBlock(nn.Module):
@@ -68,6 +74,9 @@ def _act(x: Tensor) -> Tensor:
 
 class RefineNet(nn.Module):
     """One recurrent step: (L, ab, conf, flow to previous, hidden, previous L) → (refined ab, hidden)."""
+
+    FORMAT: ClassVar[str] = "colorize-refine-1"  # the tag of its weights files (``oldfilm.models.weights``)
+    CONFIG: ClassVar[type[RefineConfig]] = RefineConfig
 
     def __init__(self, cfg: RefineConfig = RefineConfig()) -> None:
         super().__init__()
@@ -114,39 +123,14 @@ class RefineNet(nn.Module):
         return ab + delta, hid
 
 
-def save_refiner(net: RefineNet, path: str | Path, extra_meta: dict[str, str] | None = None) -> Path:
-    """Write the network to ``path`` (.safetensors) with its config in the metadata."""
-    from safetensors.torch import save_file
-
-    path = Path(path)
-    meta = {str(k): str(v) for k, v in (extra_meta or {}).items()}
-    meta.update({CONFIG_KEY: json.dumps(net.cfg.to_dict()), FORMAT_KEY: FORMAT})
-    save_file({k: v.detach().cpu().contiguous() for k, v in net.state_dict().items()}, str(path), metadata=meta)
-    return path
-
-
 def load_refiner(path: str | Path | None = None) -> RefineNet:
-    """The refinement network from a safetensors file (default: the shipped one), in eval mode."""
-    from safetensors import SafetensorError, safe_open
-
-    path = Path(path) if path is not None else SHIPPED
-    if not path.is_file():
-        raise WeightsError(f"{path}: no colour-refinement weights there")
-    try:
-        with safe_open(str(path), framework="pt") as f:
-            meta = f.metadata() or {}
-            if meta.get(FORMAT_KEY) != FORMAT:
-                raise WeightsError(f"{path}: not colour-refinement weights (format {meta.get(FORMAT_KEY)!r})")
-            cfg = RefineConfig(**json.loads(meta[CONFIG_KEY]))
-            state = {k: f.get_tensor(k) for k in f.keys()}
-    except (SafetensorError, OSError, KeyError, TypeError, json.JSONDecodeError) as e:
-        raise WeightsError(f"{path}: unreadable colour-refinement weights ({e.__class__.__name__})") from None
-    net = RefineNet(cfg)
-    try:
-        net.load_state_dict(state)
-    except RuntimeError:
-        raise WeightsError(f"{path}: weights do not match the refinement network") from None
-    return net.eval()
+    """The refinement network from a .safetensors file (written by ``oldfilm.models.weights.save_weights``;
+    default: the shipped one, checked against its SHA-256), in eval mode."""
+    if path is None:
+        if not SHIPPED.is_file():
+            raise WeightsError("no colour-refinement weights are shipped; pass a .safetensors file (weights=...)")
+        path = verify_shipped(SHIPPED)
+    return load_weights(path, RefineNet)
 
 
 class Refiner:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -146,6 +147,9 @@ class Decoder(nn.Module):
 class RTN(nn.Module):
     """The network. ``forward`` restores a whole clip; ``forward_chunk`` is one step of a stream (the
     engine's constant-memory path); both share ``propagate``. Output is not clamped."""
+
+    FORMAT: ClassVar[str] = "rtn-1"  # the tag of its weights files (``oldfilm.models.weights``)
+    CONFIG: ClassVar[type[RTNConfig]] = RTNConfig
 
     def __init__(self, cfg: RTNConfig) -> None:
         super().__init__()

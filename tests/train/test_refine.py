@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from oldfilm.colorize import train_refine as tr
 from oldfilm.colorize.propagate import PropagateConfig
 from oldfilm.colorize.refine import RefineConfig, load_refiner
+from oldfilm.train import refine as tr
 
 
 def tiny_clip(n: int = 6) -> np.ndarray:
