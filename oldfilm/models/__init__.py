@@ -5,6 +5,7 @@ imports nothing, so ``oldfilm.models.presets`` stays light):
                    residual_indicator, PassState
     blocks         GatedAggregation, WindowAttention, SwinBlock, ResidualSwinGroup, SwinRestoration
     presets        RTNConfig, PRESETS ("fast", "rtn-paper")
-    weights        load_model, save_weights (safetensors, config in the metadata, no pickle)
+    weights        load_model, load_weights, save_weights (safetensors, config in the metadata, no pickle,
+                   SHA-256 of shipped files) for every network the package ships
     discriminator  TemporalPatchGAN, hinge_d_loss, hinge_g_loss (for training)
 """
