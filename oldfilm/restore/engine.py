@@ -25,6 +25,7 @@ import torch
 from oldfilm.colorspace import from_float, is_gray, rgb_to_luma, rgb_to_ycrcb, to_float, ycrcb_to_rgb
 from oldfilm.errors import InputError, UsageError
 from oldfilm.flow import DISFlow, FlowEstimator, resize_flow
+from oldfilm.imgops import shrink
 from oldfilm.models.presets import RTNConfig
 from oldfilm.models.rtn import RTN, PassState
 from oldfilm.models.weights import load_model
@@ -201,12 +202,7 @@ class RTNEngine:
             net = np.dstack([net, g])
             mean = float(rgb_to_luma(guide).mean())
         net = np.ascontiguousarray(pad_frame(net, self.model.multiple), dtype=np.float32)
-        h, w = luma.shape
-        small = luma
-        if self.cfg.flow_side and max(h, w) > self.cfg.flow_side:
-            f = self.cfg.flow_side / max(h, w)
-            size = (max(8, round(w * f)), max(8, round(h * f)))
-            small = cv2.resize(luma, size, interpolation=cv2.INTER_AREA)
+        small = shrink(luma, self.cfg.flow_side)
         return _Frame(net=net, source=img, cut=cut, mean=mean), small
 
     def _channels(self, img: np.ndarray) -> np.ndarray:
