@@ -22,13 +22,13 @@ import cv2
 import numpy as np
 import torch
 
-from oldfilm.colorspace import from_float, is_gray, rgb_to_luma, rgb_to_ycrcb, to_float, ycrcb_to_rgb
+from oldfilm.colorspace import from_float, is_gray, rgb_to_luma, rgb_to_ycrcb, ycrcb_to_rgb
 from oldfilm.errors import InputError, UsageError
-from oldfilm.flow import DISFlow, FlowEstimator, resize_flow
-from oldfilm.imgops import shrink
+from oldfilm.flow import FlowEstimator, resize_flow
 from oldfilm.models.presets import RTNConfig
 from oldfilm.models.rtn import RTN, PassState
 from oldfilm.models.weights import load_model
+from oldfilm.restore.inputs import classical_guides, flow_estimator, flow_frame, neighbour_flows, network_frame
 from oldfilm.restore.scenes import SceneDetector
 from oldfilm.restore.tiling import Box, TileBlender, pad_frame, tile_boxes
 from oldfilm.threads import torch_threads
@@ -122,7 +122,7 @@ class RTNEngine:
         model: the network (weights loaded; random weights run too, e.g. for timing).
         config: the engine's settings (``EngineConfig``; its None fields are resolved for ``model``).
         device: "auto" (CUDA when present), "cpu", "cuda", …
-        flow: a ``FlowEstimator``; default OpenCV DIS (fast preset).
+        flow: a ``FlowEstimator``; default ``inputs.flow_estimator()`` (OpenCV DIS, fast preset).
     """
 
     def __init__(self, model: RTN, config: EngineConfig | None = None, *, device: str | torch.device = "auto",
@@ -130,7 +130,7 @@ class RTNEngine:
         self.cfg = (config or EngineConfig()).resolved(model.cfg)
         self.device = pick_device(device)
         self.model = model.to(self.device).eval()
-        self.flow = flow if flow is not None else DISFlow(preset="fast", max_side=0)
+        self.flow = flow if flow is not None else flow_estimator()
         if self.device.type == "cuda":
             self.model = self.model.to(memory_format=torch.channels_last)
 
@@ -162,9 +162,9 @@ class RTNEngine:
             cut = detector(img) if detector is not None else False
             rec, small = self._prepare(img, cut or i == 0, guides.popleft() if guides is not None else None)
             if not rec.cut and prev_small is not None:
-                rec.to_prev = self.flow(small, prev_small)
+                rec.to_prev, to_next = neighbour_flows(self.flow, prev_small, small)
                 if buf:
-                    buf[-1].to_next = self.flow(prev_small, small)
+                    buf[-1].to_next = to_next
             prev_small = small
             buf.append(rec)
             if len(buf) >= chunk + lookahead or any(r.cut for r in buf[chunk:]):
@@ -192,26 +192,12 @@ class RTNEngine:
         return chunk, max(min(2, self.cfg.lookahead), int(self.cfg.lookahead * r))
 
     def _prepare(self, img: np.ndarray, cut: bool, guide: np.ndarray | None = None) -> tuple[_Frame, np.ndarray]:
-        """Network input (padded luma or RGB, then the guide's for a guided network) and the small luma for
-        flow."""
+        """The padded network input (``network_frame``) and the luma flows are computed on (``flow_frame``)."""
         luma = rgb_to_luma(img)
-        net = self._channels(img)
-        mean = float(luma.mean())
-        if guide is not None:
-            g = self._channels(guide)
-            net = np.dstack([net, g])
-            mean = float(rgb_to_luma(guide).mean())
+        net = network_frame(img, guide, self.model.cfg.in_channels)
+        mean = float((luma if guide is None else rgb_to_luma(guide)).mean())
         net = np.ascontiguousarray(pad_frame(net, self.model.multiple), dtype=np.float32)
-        small = shrink(luma, self.cfg.flow_side)
-        return _Frame(net=net, source=img, cut=cut, mean=mean), small
-
-    def _channels(self, img: np.ndarray) -> np.ndarray:
-        """A frame as the network's channels: (H, W) float luma, or (H, W, 3) float RGB."""
-        if self.model.cfg.in_channels != 3:
-            return rgb_to_luma(img)
-        rgb = to_float(img)
-        net = np.repeat(rgb[..., :1], 3, axis=2) if rgb.ndim == 3 and rgb.shape[2] == 1 else rgb
-        return np.repeat(net[..., None], 3, axis=2) if net.ndim == 2 else net
+        return _Frame(net=net, source=img, cut=cut, mean=mean), flow_frame(luma, self.cfg.flow_side)
 
     def _flush(
         self, buf: list[_Frame], chunk: int, lookahead: int, state: dict[Box, PassState],
@@ -340,8 +326,6 @@ def _with_guides(frames: Iterable[np.ndarray], guides: deque[np.ndarray], option
     """The frames again, each yielded once its classical restoration (the guide of a guided network, made with
     the network's ``RTNConfig.guide`` options) has been appended to ``guides``. Streaming: the restorer's few
     frames of look-ahead are buffered here."""
-    from oldfilm.restore.classical import ClassicalRestorer, guide_config
-
     pending: deque[np.ndarray] = deque()
 
     def feed() -> Iterator[np.ndarray]:
@@ -349,7 +333,7 @@ def _with_guides(frames: Iterable[np.ndarray], guides: deque[np.ndarray], option
             pending.append(f)
             yield f
 
-    for restored in ClassicalRestorer(guide_config(options)).run(feed()):
+    for restored in classical_guides(feed(), options):
         guides.append(restored)
         yield pending.popleft()
 
