@@ -31,7 +31,7 @@ import torch
 from oldfilm.bench.suite import cpu_name
 from oldfilm.models.presets import PRESETS
 from oldfilm.models.rtn import RTN
-from oldfilm.restore.engine import RTNEngine
+from oldfilm.restore.engine import EngineConfig, RTNEngine
 
 
 def synthetic_clip(
@@ -62,8 +62,8 @@ def time_preset(preset: str, frames: int, h: int, w: int, threads: int | None) -
     """Wall and CPU seconds per frame, end to end (flow, network, output), averaged over a ``frames``-long
     clip after a 3-frame warm-up run. CPU time tells how far a busy machine inflated the wall time."""
     torch.manual_seed(0)
-    engine = RTNEngine(RTN(PRESETS[preset]), device="cpu" if not torch.cuda.is_available() else "auto",
-                       threads=threads, **ENGINE_OPTIONS.get(preset, {}))
+    engine = RTNEngine(RTN(PRESETS[preset]), EngineConfig(threads=threads, **ENGINE_OPTIONS.get(preset, {})),
+                       device="cpu" if not torch.cuda.is_available() else "auto")
     for _ in engine.run(synthetic_clip(3, h, w, seed=1)):
         pass
     wall, cpu = time.perf_counter(), time.process_time()
@@ -83,7 +83,7 @@ def peak_rss_mb(preset: str, frames: int, h: int, w: int, threads: int | None) -
 
 def rss_child(preset: str, frames: int, h: int, w: int, threads: int | None) -> None:
     torch.manual_seed(0)
-    engine = RTNEngine(RTN(PRESETS[preset]), device="cpu", threads=threads)
+    engine = RTNEngine(RTN(PRESETS[preset]), EngineConfig(threads=threads), device="cpu")
     for _ in engine.run(synthetic_clip(frames, h, w)):
         pass
     print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)

@@ -46,7 +46,7 @@ class Settings:
         preset: RTN preset ("auto": the best shipped).
         weights: RTN weights file (None: shipped).
         device: "auto", "cpu" or "cuda".
-        options: ``ClassicalConfig`` fields or ``RTNEngine`` keyword arguments, as (name, value) pairs.
+        options: ``ClassicalConfig`` or ``EngineConfig`` fields, as (name, value) pairs.
         max_frames: output frames per chunk at most.
     """
 

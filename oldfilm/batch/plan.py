@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from oldfilm.colorspace import rgb_to_luma
+from oldfilm.errors import UsageError
 from oldfilm.io.atomic import write_bytes_atomic
 from oldfilm.io.conform import conform
 from oldfilm.io.video import open_video
@@ -232,7 +233,13 @@ def context(method: str, options: dict[str, Any]) -> tuple[int, int]:
         return reach + warm, reach
     if method == "none":
         return 0, 0
-    return int(options.get("chunk", 32)) + 8, int(options.get("lookahead", 8)) + 8
+    from oldfilm.restore.engine import EngineConfig
+
+    try:
+        cfg = EngineConfig(**options)
+    except TypeError as e:
+        raise UsageError(f"bad option for the rtn method: {e}") from None
+    return cfg.chunk + 8, cfg.lookahead + 8
 
 
 def work_dir(dst: str | Path) -> Path:

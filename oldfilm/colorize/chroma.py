@@ -85,14 +85,6 @@ def resize_map(x: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return out.reshape((h, w) + x.shape[2:])
 
 
-def work_size(height: int, width: int, max_side: int) -> tuple[int, int]:
-    """(height, width) scaled so the longer side is at most ``max_side`` (0: unchanged), at least 8 px."""
-    if not max_side or max(height, width) <= max_side:
-        return height, width
-    s = max_side / max(height, width)
-    return max(8, round(height * s)), max(8, round(width * s))
-
-
 # --- back to RGB without touching L ------------------------------------------------------------------------
 
 _XYZ_TO_LINEAR = np.array([[3.2404542, -1.5371385, -0.4985314],

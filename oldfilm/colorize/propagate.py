@@ -29,8 +29,9 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from oldfilm.colorize.chroma import guided_coefficients, resize_map, work_size
+from oldfilm.colorize.chroma import guided_coefficients, resize_map
 from oldfilm.flow import DISFlow, FlowEstimator, warp_image
+from oldfilm.imgops import fit_size
 
 log = logging.getLogger("oldfilm")
 _FLOOR = 1e-3
@@ -364,7 +365,7 @@ class Propagator:
             out += self._end_scene()
             self._scene_start, self._scene_ref, self._prev = index, False, None
         L_full = L_full.astype(np.float32, copy=False)
-        size = work_size(*L_full.shape, self.cfg.max_side)
+        size = fit_size(*L_full.shape, self.cfg.max_side)
         slot = _Slot(index, L_full, resize_map(L_full, size))
         prev = self._prev
         if prev is not None:

@@ -29,6 +29,7 @@ from oldfilm.flow.warp import flow_warp, resize_flow
 from oldfilm.models.blocks import GatedAggregation
 from oldfilm.models.rtn import residual_indicator
 from oldfilm.models.weights import load_weights, shipped_path, verify_shipped
+from oldfilm.threads import torch_threads
 
 AB_SCALE = 100.0
 SHIPPED = shipped_path("colorize-refine")
@@ -138,7 +139,7 @@ class Refiner:
 
     Args:
         net: the network (see ``load_refiner``).
-        threads: torch threads (0: leave torch's setting).
+        threads: torch threads while a frame is refined (0: leave torch's setting); the caller's are back after.
     """
 
     def __init__(self, net: RefineNet, threads: int = 0) -> None:
@@ -155,8 +156,10 @@ class Refiner:
     def __call__(self, L: np.ndarray, ab: np.ndarray, conf: np.ndarray, flow_prev: np.ndarray | None) -> np.ndarray:
         """(h, w) L*, (h, w, 2) ab, (h, w) confidence, (2, h, w) flow to the previous frame or None (scene
         start) → (h, w, 2) refined ab."""
-        if self.threads:
-            torch.set_num_threads(self.threads)
+        with torch_threads(self.threads):
+            return self._refine(L, ab, conf, flow_prev)
+
+    def _refine(self, L: np.ndarray, ab: np.ndarray, conf: np.ndarray, flow_prev: np.ndarray | None) -> np.ndarray:
         t_L = torch.from_numpy(np.ascontiguousarray(L, np.float32) / 100.0)[None, None]
         t_ab = torch.from_numpy(np.ascontiguousarray(ab.transpose(2, 0, 1), np.float32) / AB_SCALE)[None]
         t_c = torch.from_numpy(np.ascontiguousarray(conf, np.float32))[None, None]

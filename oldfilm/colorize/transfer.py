@@ -19,9 +19,10 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from oldfilm.colorize.chroma import guided_filter, resize_map, work_size
+from oldfilm.colorize.chroma import guided_filter, resize_map
 from oldfilm.colorspace import rgb_to_lab
 from oldfilm.errors import InputError
+from oldfilm.imgops import fit_size
 
 
 @dataclass(frozen=True)
@@ -63,8 +64,8 @@ def transfer_colour(exemplar: np.ndarray, L: np.ndarray, cfg: TransferConfig = T
 
 def transfer_lab(lab: np.ndarray, L: np.ndarray, cfg: TransferConfig = TransferConfig()) -> np.ndarray:
     """As ``transfer_colour`` from an exemplar already in Lab ((h, w, 3) float32, any size)."""
-    lab_s = resize_map(lab.astype(np.float32, copy=False), work_size(*lab.shape[:2], cfg.max_side))
-    size = work_size(*L.shape, cfg.max_side)
+    lab_s = resize_map(lab.astype(np.float32, copy=False), fit_size(*lab.shape[:2], cfg.max_side))
+    size = fit_size(*L.shape, cfg.max_side)
     L_t = resize_map(L.astype(np.float32), size)
     L_s, ab_s = lab_s[..., 0], lab_s[..., 1:]
     # luminance remapping: exemplar L to the target's mean and spread

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from oldfilm.imgops import shrink
+
 _PRESETS = {
     "ultrafast": cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST,
     "fast": cv2.DISOPTICAL_FLOW_PRESET_FAST,
@@ -43,19 +45,13 @@ class DISFlow:
         if current.shape != other.shape or current.ndim != 2:
             raise ValueError(f"DISFlow expects two (H, W) frames of one size, got {current.shape} and {other.shape}")
         h, w = current.shape
-        a, b = _to_u8(current), _to_u8(other)
-        scale = 1.0
-        if self.max_side and max(h, w) > self.max_side:
-            scale = self.max_side / max(h, w)
-            size = (max(8, round(w * scale)), max(8, round(h * scale)))
-            a = cv2.resize(a, size, interpolation=cv2.INTER_AREA)
-            b = cv2.resize(b, size, interpolation=cv2.INTER_AREA)
+        a, b = shrink(_to_u8(current), self.max_side), shrink(_to_u8(other), self.max_side)
         if min(a.shape) < 8:  # DIS needs a few pixels of support; tiny frames get zero motion
             return np.zeros((2, h, w), np.float32)
         # a fresh DIS object per pair (creating one costs microseconds): a reused one was seen to give
         # different flows for the same pair depending on earlier calls, and results must be reproducible
         flow = cv2.DISOpticalFlow_create(_PRESETS[self.preset]).calc(a, b, None)  # (h', w', 2)
-        if scale != 1.0:
+        if a.shape != (h, w):
             sx, sy = w / flow.shape[1], h / flow.shape[0]
             flow = cv2.resize(flow, (w, h), interpolation=cv2.INTER_LINEAR)
             flow[..., 0] *= sx

@@ -51,7 +51,7 @@ def restore_stream(frames: Iterable[np.ndarray], method: str = "classical", *, p
         preset: the RTN preset ("quality", "guided", "fast" or "rtn-paper"; "auto": the best one shipped).
         weights: a .safetensors file for RTN; None uses the weights shipped in the package.
         device: "auto", "cpu" or "cuda" (RTN only).
-        options: fields of ``ClassicalConfig`` (classical) or ``RTNEngine`` keyword arguments (rtn).
+        options: fields of ``ClassicalConfig`` (classical) or ``EngineConfig`` (rtn).
     """
     if method == "none":
         return iter(frames)
@@ -64,9 +64,13 @@ def restore_stream(frames: Iterable[np.ndarray], method: str = "classical", *, p
             raise UsageError(f"bad option for the classical method: {e}") from None
         return ClassicalRestorer(cfg).run(frames)
     if method == "rtn":
-        from oldfilm.restore.engine import build_engine
+        from oldfilm.restore.engine import EngineConfig, build_engine
 
-        return build_engine(preset=_preset(preset), weights=weights, device=device, **options).run(frames)
+        try:
+            config = EngineConfig(**options)
+        except TypeError as e:
+            raise UsageError(f"bad option for the rtn method: {e}") from None
+        return build_engine(preset=_preset(preset), weights=weights, device=device, config=config).run(frames)
     raise UsageError(f"unknown method {method!r}; choose from {', '.join(METHODS)}")
 
 

@@ -15,20 +15,23 @@ import contextlib
 import os
 from collections import deque
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import cv2
 import numpy as np
 import torch
 
-from oldfilm.colorspace import from_float, is_gray, rgb_to_luma, rgb_to_ycrcb, to_float, ycrcb_to_rgb
+from oldfilm.colorspace import from_float, is_gray, rgb_to_luma, rgb_to_ycrcb, ycrcb_to_rgb
 from oldfilm.errors import InputError, UsageError
-from oldfilm.flow import DISFlow, FlowEstimator, resize_flow
+from oldfilm.flow import FlowEstimator, resize_flow
+from oldfilm.models.presets import RTNConfig
 from oldfilm.models.rtn import RTN, PassState
 from oldfilm.models.weights import load_model
+from oldfilm.restore.inputs import classical_guides, flow_estimator, flow_frame, neighbour_flows, network_frame
 from oldfilm.restore.scenes import SceneDetector
 from oldfilm.restore.tiling import Box, TileBlender, pad_frame, tile_boxes
+from oldfilm.threads import torch_threads
 
 
 def pick_device(device: str | torch.device = "auto") -> torch.device:
@@ -53,21 +56,21 @@ class _Frame:
     to_next: np.ndarray | None = None  # (2, h', w') flow to the next frame at flow scale
 
 
-class RTNEngine:
-    """Stream frames through an ``RTN`` in constant memory.
+@dataclass(frozen=True)
+class EngineConfig:
+    """Settings of the RTN engine (what it does with a network; the network itself is ``RTNEngine``'s
+    ``model``). None means "chosen from the network's config" (``resolved``).
 
-    Args:
-        model: the network (weights loaded; random weights run too, e.g. for timing).
-        flow: a ``FlowEstimator``; default OpenCV DIS (fast preset).
+    Attributes:
         chunk: frames restored per network call.
         lookahead: extra frames the backward pass sees past the chunk (their outputs are dropped).
-        device: "auto" (CUDA when present), "cpu", "cuda", …
         tile: largest tile side in pixels; None: 1024 (768 for full-resolution features).
         overlap: overlap of neighbouring tiles in pixels.
         flow_side: flows are computed on frames downscaled to this longer side (0: full size; None: 640
             for full-resolution features, 320 for the 1/4-resolution ``fast`` network).
         scenes: detect scene cuts (both passes reset at a cut).
-        threads: CPU threads for torch (None: all cores available to the process).
+        threads: CPU threads for torch while the network runs (None: all cores available to the process);
+            the caller's setting is restored after each network call.
         max_pixels: frames × pixels buffered at most; ``chunk`` and ``lookahead`` shrink for huge frames.
         chroma_sigma: Gaussian sigma (pixels) smoothing the kept chroma of colour films (0: none).
         tone_radius: keep the film's exposure (``anchor_tone``): each restored frame's mean luma is set to
@@ -79,38 +82,55 @@ class RTNEngine:
             tone-invariant loss, ``LossConfig.tone_invariant``, and only their mean needs the anchor).
     """
 
-    def __init__(
-        self,
-        model: RTN,
-        flow: FlowEstimator | None = None,
-        chunk: int = 32,
-        lookahead: int = 8,
-        device: str | torch.device = "auto",
-        tile: int | None = None,
-        overlap: int = 64,
-        flow_side: int | None = None,
-        scenes: bool = True,
-        threads: int | None = None,
-        max_pixels: float = 48e6,
-        chroma_sigma: float = 1.0,
-        tone_radius: int | None = None,
-        tone_sigma: float | None = None,
-    ) -> None:
-        if chunk < 1 or lookahead < 0:
-            raise UsageError(f"chunk must be ≥ 1 and lookahead ≥ 0, got {chunk} and {lookahead}")
+    chunk: int = 32
+    lookahead: int = 8
+    tile: int | None = None
+    overlap: int = 64
+    flow_side: int | None = None
+    scenes: bool = True
+    threads: int | None = None
+    max_pixels: float = 48e6
+    chroma_sigma: float = 1.0
+    tone_radius: int | None = None
+    tone_sigma: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.chunk < 1 or self.lookahead < 0:
+            raise UsageError(f"chunk must be ≥ 1 and lookahead ≥ 0, got {self.chunk} and {self.lookahead}")
+
+    def resolved(self, model: RTNConfig) -> EngineConfig:
+        """This config with its None fields chosen for ``model`` (``tile``, ``flow_side``, ``tone_radius``,
+        ``tone_sigma``; ``threads`` stays None: the cores are counted when the network runs)."""
+        tone_radius = self.tone_radius
+        if tone_radius is None:  # a full-resolution head keeps its guide's exposure exactly: nothing to anchor
+            tone_radius = -1 if model.head_channels else 4
+        # about 1 MP tiles (0.6 MP for full-resolution features): enough for 368×640 in one tile, and a few
+        # hundred MB of activations per tile at any frame size
+        return replace(
+            self,
+            tile=self.tile or (1024 if model.scale > 1 else 768),
+            flow_side=self.flow_side if self.flow_side is not None else 640 // max(1, model.scale // 2),
+            tone_radius=tone_radius,
+            tone_sigma=self.tone_sigma if self.tone_sigma is not None else (0.0 if model.guided else 16.0),
+        )
+
+
+class RTNEngine:
+    """Stream frames through an ``RTN`` in constant memory.
+
+    Args:
+        model: the network (weights loaded; random weights run too, e.g. for timing).
+        config: the engine's settings (``EngineConfig``; its None fields are resolved for ``model``).
+        device: "auto" (CUDA when present), "cpu", "cuda", …
+        flow: a ``FlowEstimator``; default ``inputs.flow_estimator()`` (OpenCV DIS, fast preset).
+    """
+
+    def __init__(self, model: RTN, config: EngineConfig | None = None, *, device: str | torch.device = "auto",
+                 flow: FlowEstimator | None = None) -> None:
+        self.cfg = (config or EngineConfig()).resolved(model.cfg)
         self.device = pick_device(device)
         self.model = model.to(self.device).eval()
-        self.flow = flow if flow is not None else DISFlow(preset="fast", max_side=0)
-        self.chunk, self.lookahead = chunk, lookahead
-        self.tile, self.overlap = tile, overlap
-        self.flow_side = flow_side if flow_side is not None else 640 // max(1, model.cfg.scale // 2)
-        self.scenes = scenes
-        self.threads, self.max_pixels, self.chroma_sigma = threads, max_pixels, chroma_sigma
-        if tone_radius is None:  # a full-resolution head keeps its guide's exposure exactly: nothing to anchor
-            tone_radius = -1 if model.cfg.head_channels else 4
-        if tone_sigma is None:
-            tone_sigma = 0.0 if model.cfg.guided else 16.0
-        self.tone_radius, self.tone_sigma = tone_radius, tone_sigma
+        self.flow = flow if flow is not None else flow_estimator()
         if self.device.type == "cuda":
             self.model = self.model.to(memory_format=torch.channels_last)
 
@@ -119,9 +139,7 @@ class RTNEngine:
     def run(self, frames: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
         """Restore a stream of (H, W[, C]) uint8/uint16 frames (RGB or gray); yields frames of the same
         shape and dtype, one per input, in order."""
-        if self.device.type == "cpu":
-            torch.set_num_threads(self.threads or len(os.sched_getaffinity(0)))
-        detector = SceneDetector() if self.scenes else None
+        detector = SceneDetector() if self.cfg.scenes else None
         buf: list[_Frame] = []
         first: np.ndarray | None = None
         state: dict[Box, PassState] = {}
@@ -144,9 +162,9 @@ class RTNEngine:
             cut = detector(img) if detector is not None else False
             rec, small = self._prepare(img, cut or i == 0, guides.popleft() if guides is not None else None)
             if not rec.cut and prev_small is not None:
-                rec.to_prev = self.flow(small, prev_small)
+                rec.to_prev, to_next = neighbour_flows(self.flow, prev_small, small)
                 if buf:
-                    buf[-1].to_next = self.flow(prev_small, small)
+                    buf[-1].to_next = to_next
             prev_small = small
             buf.append(rec)
             if len(buf) >= chunk + lookahead or any(r.cut for r in buf[chunk:]):
@@ -167,38 +185,19 @@ class RTNEngine:
 
     def _chunking(self, pixels: int) -> tuple[int, int]:
         """``chunk`` and ``lookahead``, shrunk so that the buffer holds at most ``max_pixels``."""
-        r = self.max_pixels / ((self.chunk + self.lookahead) * pixels)
+        r = self.cfg.max_pixels / ((self.cfg.chunk + self.cfg.lookahead) * pixels)
         if r >= 1:
-            return self.chunk, self.lookahead
-        chunk = max(min(4, self.chunk), int(self.chunk * r))
-        return chunk, max(min(2, self.lookahead), int(self.lookahead * r))
+            return self.cfg.chunk, self.cfg.lookahead
+        chunk = max(min(4, self.cfg.chunk), int(self.cfg.chunk * r))
+        return chunk, max(min(2, self.cfg.lookahead), int(self.cfg.lookahead * r))
 
     def _prepare(self, img: np.ndarray, cut: bool, guide: np.ndarray | None = None) -> tuple[_Frame, np.ndarray]:
-        """Network input (padded luma or RGB, then the guide's for a guided network) and the small luma for
-        flow."""
+        """The padded network input (``network_frame``) and the luma flows are computed on (``flow_frame``)."""
         luma = rgb_to_luma(img)
-        net = self._channels(img)
-        mean = float(luma.mean())
-        if guide is not None:
-            g = self._channels(guide)
-            net = np.dstack([net, g])
-            mean = float(rgb_to_luma(guide).mean())
+        net = network_frame(img, guide, self.model.cfg.in_channels)
+        mean = float((luma if guide is None else rgb_to_luma(guide)).mean())
         net = np.ascontiguousarray(pad_frame(net, self.model.multiple), dtype=np.float32)
-        h, w = luma.shape
-        small = luma
-        if self.flow_side and max(h, w) > self.flow_side:
-            f = self.flow_side / max(h, w)
-            size = (max(8, round(w * f)), max(8, round(h * f)))
-            small = cv2.resize(luma, size, interpolation=cv2.INTER_AREA)
-        return _Frame(net=net, source=img, cut=cut, mean=mean), small
-
-    def _channels(self, img: np.ndarray) -> np.ndarray:
-        """A frame as the network's channels: (H, W) float luma, or (H, W, 3) float RGB."""
-        if self.model.cfg.in_channels != 3:
-            return rgb_to_luma(img)
-        rgb = to_float(img)
-        net = np.repeat(rgb[..., :1], 3, axis=2) if rgb.ndim == 3 and rgb.shape[2] == 1 else rgb
-        return np.repeat(net[..., None], 3, axis=2) if net.ndim == 2 else net
+        return _Frame(net=net, source=img, cut=cut, mean=mean), flow_frame(luma, self.cfg.flow_side)
 
     def _flush(
         self, buf: list[_Frame], chunk: int, lookahead: int, state: dict[Box, PassState],
@@ -212,8 +211,10 @@ class RTNEngine:
                 end = j
                 break
         window = buf[:end]
-        restored = self._restore_window(window, keep, state)
-        if self.tone_radius >= 0 and restored.ndim == 3:
+        threads = (self.cfg.threads or len(os.sched_getaffinity(0))) if self.device.type == "cpu" else None
+        with torch_threads(threads):
+            restored = self._restore_window(window, keep, state)
+        if self.cfg.tone_radius >= 0 and restored.ndim == 3:
             restored = self._anchor_tone(restored, window, keep, tone)
         outs = [self._finish(restored[k], window[k].source, gray) for k in range(keep)]
         del buf[:keep]
@@ -223,7 +224,7 @@ class RTNEngine:
                      past: list[tuple[float, bool]]) -> np.ndarray:
         """Shift each of the ``keep`` restored luma frames so its mean is the shot-bounded, centred moving
         average of the input means; ``past`` ((mean, cut) of the frames already output) is updated."""
-        r = self.tone_radius
+        r = self.cfg.tone_radius
         seq = past + [(f.mean, f.cut) for f in window]
         out = np.empty_like(y)
         for k in range(keep):
@@ -238,7 +239,7 @@ class RTNEngine:
             h, w = y[k].shape
             ref = window[k].net[:h, :w]
             ref = ref if ref.ndim == 2 else ref[..., -1]  # a guided network's guide
-            out[k] = anchor_tone(y[k], ref, target, self.tone_sigma)
+            out[k] = anchor_tone(y[k], ref, target, self.cfg.tone_sigma)
         past[:] = seq[: len(past) + keep][-r:] if r > 0 else []
         return out
 
@@ -246,10 +247,10 @@ class RTNEngine:
         """(keep, H, W[, 3]) float32 restored network channels for the first ``keep`` frames of ``window``."""
         hp, wp = window[0].net.shape[:2]
         h, w = window[0].source.shape[:2]
-        boxes = tile_boxes(hp, wp, self._tile_side(), self.overlap, self.model.multiple)
+        boxes = tile_boxes(hp, wp, self._tile_side(), self.cfg.overlap, self.model.multiple)
         cuts = [r.cut for r in window]
         out_shape = (keep, hp, wp) + ((3,) if self.model.cfg.in_channels == 3 else ())
-        blender = TileBlender(out_shape, self.overlap) if len(boxes) > 1 else None
+        blender = TileBlender(out_shape, self.cfg.overlap) if len(boxes) > 1 else None
         single = None
         with torch.inference_mode(), self._autocast():
             for box in boxes:
@@ -296,11 +297,9 @@ class RTNEngine:
         return torch.autocast("cuda", dtype=dtype)
 
     def _tile_side(self) -> int:
-        """``tile``, or about 1 MP tiles (0.6 MP for full-resolution features): enough for 368×640 in one
-        tile, and a few hundred MB of activations per tile at any frame size."""
-        side = self.tile or (1024 if self.model.cfg.scale > 1 else 768)
+        """``tile`` rounded down to the network's multiple."""
         m = self.model.multiple
-        return max(m, side // m * m)
+        return max(m, self.cfg.tile // m * m)
 
     def _finish(self, y: np.ndarray, source: np.ndarray, gray: bool) -> np.ndarray:
         """Restored network channels + the source frame → an output frame shaped like the source."""
@@ -310,8 +309,8 @@ class RTNEngine:
             rgb = y
         else:
             ycc = rgb_to_ycrcb(source)
-            if self.chroma_sigma > 0:
-                ycc[..., 1:] = cv2.GaussianBlur(ycc[..., 1:], (0, 0), self.chroma_sigma)
+            if self.cfg.chroma_sigma > 0:
+                ycc[..., 1:] = cv2.GaussianBlur(ycc[..., 1:], (0, 0), self.cfg.chroma_sigma)
             ycc[..., 0] = y
             rgb = ycrcb_to_rgb(ycc)
         if source.ndim == 2:
@@ -327,8 +326,6 @@ def _with_guides(frames: Iterable[np.ndarray], guides: deque[np.ndarray], option
     """The frames again, each yielded once its classical restoration (the guide of a guided network, made with
     the network's ``RTNConfig.guide`` options) has been appended to ``guides``. Streaming: the restorer's few
     frames of look-ahead are buffered here."""
-    from oldfilm.restore.classical import ClassicalRestorer, guide_config
-
     pending: deque[np.ndarray] = deque()
 
     def feed() -> Iterator[np.ndarray]:
@@ -336,7 +333,7 @@ def _with_guides(frames: Iterable[np.ndarray], guides: deque[np.ndarray], option
             pending.append(f)
             yield f
 
-    for restored in ClassicalRestorer(guide_config(options)).run(feed()):
+    for restored in classical_guides(feed(), options):
         guides.append(restored)
         yield pending.popleft()
 
@@ -361,17 +358,9 @@ def anchor_tone(y: np.ndarray, x: np.ndarray, target_mean: float, sigma: float =
     return np.clip(y + (target_mean - float(y.mean())), 0.0, 1.0)
 
 
-def build_engine(
-    preset: str = "fast",
-    weights: str | Path | None = None,
-    device: str = "auto",
-    **options: object,
-) -> RTNEngine:
+def build_engine(preset: str = "fast", weights: str | Path | None = None, device: str = "auto",
+                 config: EngineConfig | None = None) -> RTNEngine:
     """An ``RTNEngine`` with trained weights: ``weights`` (a .safetensors file) or, when None, the file
     shipped for ``preset``. Raises ``WeightsError`` when there are none (never runs random weights)."""
     dev = pick_device(device)
-    model = load_model(weights if weights is not None else preset, device=dev)
-    try:
-        return RTNEngine(model, device=dev, **options)  # type: ignore[arg-type]
-    except TypeError as e:
-        raise UsageError(f"bad option for the rtn method: {e}") from None
+    return RTNEngine(load_model(weights if weights is not None else preset, device=dev), config, device=dev)

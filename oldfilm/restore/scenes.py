@@ -19,6 +19,7 @@ import numpy as np
 from oldfilm.colorspace import rgb_to_luma
 from oldfilm.flow.dis import DISFlow
 from oldfilm.flow.warp import warp_image
+from oldfilm.imgops import fit_size
 
 
 @dataclass
@@ -55,9 +56,8 @@ class SceneDetector:
     def __call__(self, frame: np.ndarray) -> bool:
         """Feed the next frame; True when it starts a new scene (the first frame of a stream counts)."""
         luma = rgb_to_luma(frame)
-        h, w = luma.shape
-        scale = min(1.0, self.size / max(h, w))
-        small = cv2.resize(luma, (max(8, round(w * scale)), max(8, round(h * scale))), interpolation=cv2.INTER_AREA)
+        h, w = fit_size(*luma.shape, self.size)  # and at least 8 px even for a tinier frame: DIS needs them
+        small = cv2.resize(luma, (max(8, w), max(8, h)), interpolation=cv2.INTER_AREA)
         small = (small - small.mean()) / (small.std() + 0.02)
         if self._prev is None or self._prev.shape != small.shape:
             self._prev = small

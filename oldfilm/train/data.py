@@ -10,7 +10,9 @@ Convention (one sample, float32 tensors):
         (T, 2, S, S): the degraded luma and its classical restoration (``oldfilm.restore.classical``, run on
         the clip with ``GUIDE_MARGIN`` more frames on each side, as it would see them in a film).
     flows_fwd: (T-1, 2, S, S); [t] maps frame t+1 to frame t.   flows_bwd: (T-1, 2, S, S); [t] maps t to t+1.
-    (as ``oldfilm.models.rtn.RTN.forward`` takes them; DIS on the degraded luma, as the engine computes them)
+    (as ``oldfilm.models.rtn.RTN.forward`` takes them; DIS on the degraded luma.)
+The network's inputs (channels, guide, flows) are made by ``oldfilm.restore.inputs``, the functions the
+engine calls on a film.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from torch.utils.data import Dataset, Sampler
 from oldfilm.colorspace import from_float, rgb_to_luma, to_float
 from oldfilm.degrade.pipeline import degrade_clip
 from oldfilm.degrade.presets import PRESETS as DEGRADE_PRESETS
-from oldfilm.flow import DISFlow
+from oldfilm.restore.inputs import classical_guides, clip_channels, clip_flows, flow_estimator
 from oldfilm.train.config import DataConfig
 from oldfilm.train.corpus import Corpus, load_corpus
 from oldfilm.train.motion import camera_motion_clip
@@ -110,28 +112,11 @@ def degrade_luma(clean: np.ndarray, cfg: DataConfig, rng: np.random.Generator) -
 
 
 def classical_guide(lq: np.ndarray, options: str = "") -> np.ndarray:
-    """The classical restoration of a degraded (T, S, S) float luma clip, as the engine computes it on a film
-    (quantised to 8 bits first, like a decoded video; ``options``: the network's ``RTNConfig.guide``) →
-    (T, S, S) float32 in [0, 1]."""
-    from oldfilm.restore.classical import ClassicalRestorer, guide_config
-
-    frames = [from_float(f, np.uint8) for f in lq]
-    restored = ClassicalRestorer(guide_config(options)).run(frames)
+    """The guide of a degraded (T, S, S) float luma clip (``inputs.classical_guides``, as the engine makes it
+    on a film; quantised to 8 bits first, like a decoded video; ``options``: the network's ``RTNConfig.guide``)
+    → (T, S, S) float32 in [0, 1]."""
+    restored = classical_guides([from_float(f, np.uint8) for f in lq], options)
     return np.stack([to_float(o).reshape(o.shape[:2]) for o in restored])
-
-
-def clip_flows(luma: np.ndarray, flow: DISFlow) -> tuple[np.ndarray, np.ndarray]:
-    """Flows between neighbouring frames of (T, H, W) luma, as the engine computes them.
-
-    Returns:
-        flows_fwd (T-1, 2, H, W): [t] maps frame t+1 to frame t (the engine's ``to_prev`` of frame t+1);
-        flows_bwd (T-1, 2, H, W): [t] maps frame t to frame t+1 (the engine's ``to_next`` of frame t).
-    """
-    fwd = [flow(luma[t + 1], luma[t]) for t in range(len(luma) - 1)]
-    bwd = [flow(luma[t], luma[t + 1]) for t in range(len(luma) - 1)]
-    h, w = luma.shape[1:]
-    empty = np.zeros((0, 2, h, w), np.float32)
-    return (np.stack(fwd) if fwd else empty), (np.stack(bwd) if bwd else empty)
 
 
 class TrainClips(Dataset):
@@ -170,10 +155,9 @@ class TrainClips(Dataset):
         lq, gt = lq[m: len(lq) - m], gt[m: len(gt) - m]
         # a fresh estimator per clip: OpenCV's DIS object carries state between calls, and the flows of a
         # sample must not depend on which samples the worker made before (exact resume)
-        fwd, bwd = clip_flows(lq, DISFlow(preset=self.cfg.flow_preset, max_side=0))
-        net_in = lq[:, None] if guide is None else np.stack([lq, guide], axis=1)
-        return {
-            "lq": torch.from_numpy(np.ascontiguousarray(net_in)),
+        fwd, bwd = clip_flows(lq, flow_estimator(self.cfg.flow_preset))
+        return {  # a luma network's input (the trainer's clips are luma: ``RTNConfig.in_channels`` 1)
+            "lq": torch.from_numpy(clip_channels(lq, guide, in_channels=1)),
             "gt": torch.from_numpy(gt[:, None]),
             "flows_fwd": torch.from_numpy(fwd),
             "flows_bwd": torch.from_numpy(bwd),

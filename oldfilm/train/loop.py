@@ -28,6 +28,7 @@ from torch.utils.data import DataLoader
 from oldfilm.errors import UsageError
 from oldfilm.models.discriminator import TemporalPatchGAN, hinge_d_loss, hinge_g_loss
 from oldfilm.models.rtn import RTN
+from oldfilm.threads import torch_threads
 from oldfilm.train import losses
 from oldfilm.train.config import TrainConfig, config_from_dict
 from oldfilm.train.data import StepSampler, TrainClips, worker_init
@@ -167,13 +168,18 @@ def train(cfg: TrainConfig, run_dir: str | Path, stop_at: int | None = None,
     """Train (or resume: a ``checkpoint.pt`` in ``run_dir`` is picked up, with the ``config.json`` beside
     it taking precedence over ``cfg``) until ``cfg.steps`` or ``stop_at``, or until ``minutes`` of wall time
     have passed (then it checkpoints and returns: a time-boxed slice of a longer run, as on a lent GPU whose
-    commands are cut off after 10 minutes); returns the loss of each step run here (rank 0's)."""
+    commands are cut off after 10 minutes); returns the loss of each step run here (rank 0's). On a CPU,
+    torch runs on ``cfg.threads`` threads meanwhile (0: as the caller set it), and the caller's count is
+    back afterwards."""
+    with torch_threads(cfg.threads if _device(cfg, 0).type == "cpu" else None):
+        return _train(cfg, run_dir, stop_at, minutes)
+
+
+def _train(cfg: TrainConfig, run_dir: str | Path, stop_at: int | None, minutes: float | None) -> list[float]:
     started = time.monotonic()
     run_dir = Path(run_dir)
     rank, world = _dist()
     device = _device(cfg, rank)
-    if cfg.threads and device.type == "cpu":
-        torch.set_num_threads(cfg.threads)
     ckpt = run_dir / "checkpoint.pt"
     resume = ckpt.exists() and (run_dir / "config.json").exists()
     if resume:
@@ -412,8 +418,6 @@ class _Validator:
                                      "oldfilm.train.weights": "ema", "oldfilm.train.val_gain": f"{gain:.4f}"})
         ema.train(False)
         draw_curves(self.run_dir)
-        if self.cfg.threads:
-            torch.set_num_threads(self.cfg.threads)
 
 
 def export_weights(run_dir: str | Path, dest: str | Path, use_ema: bool = True) -> Path:

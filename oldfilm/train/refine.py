@@ -188,8 +188,9 @@ def train(run_dir: Path, minutes: float, cfg: RefineTrainConfig = RefineTrainCon
     run_dir.mkdir(parents=True, exist_ok=True)
     paths = build_runs(run_dir / "runs", cfg, prop_cfg)
     runs = [dict(np.load(p)) for p in paths]
-    torch.manual_seed(cfg.seed)
-    net = RefineNet(net_cfg)
+    with torch.random.fork_rng(devices=[]):  # seeded initial weights, the caller's RNG left as it was
+        torch.manual_seed(cfg.seed)
+        net = RefineNet(net_cfg)
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: 0.05 + 0.95 * 0.5 * (1.0 + math.cos(math.pi * min(s, cfg.steps) / cfg.steps)))

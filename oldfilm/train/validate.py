@@ -72,10 +72,10 @@ def score(restored: np.ndarray, clean: np.ndarray) -> dict[str, float]:
 
 def validate_model(model, clips: list[ValClip], threads: int = 0) -> dict[str, dict[str, float]]:  # noqa: ANN001
     """Scores of an ``RTN`` (any device) per preset, through ``RTNEngine``."""
-    from oldfilm.restore.engine import RTNEngine
+    from oldfilm.restore.engine import EngineConfig, RTNEngine
 
     device = next(model.parameters()).device
-    engine = RTNEngine(model, device=device, scenes=False, threads=threads or None)
+    engine = RTNEngine(model, EngineConfig(scenes=False, threads=threads or None), device=device)
     return {c.preset: score(np.stack(list(engine.run(list(c.degraded)))), c.clean) for c in clips}
 
 

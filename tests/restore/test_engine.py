@@ -12,7 +12,7 @@ from oldfilm.errors import InputError, WeightsError
 from oldfilm.models.presets import RTNConfig
 from oldfilm.models.rtn import RTN
 from oldfilm.models.weights import save_weights
-from oldfilm.restore.engine import RTNEngine, anchor_tone, build_engine, pick_device
+from oldfilm.restore.engine import EngineConfig, RTNEngine, anchor_tone, build_engine, pick_device
 
 TINY = RTNConfig(name="tiny", scale=4, hidden=8, embed=8, heads=2, groups=1, depth=2, window=4, shift=2)
 
@@ -27,7 +27,7 @@ def _model(seed: int = 0, identity: bool = False) -> RTN:
 
 
 def _engine(model: RTN, **kw) -> RTNEngine:
-    return RTNEngine(model, device="cpu", threads=1, **kw)
+    return RTNEngine(model, EngineConfig(threads=1, **kw), device="cpu")
 
 
 def _pan(n: int, h: int, w: int, seed: int = 0, bright: float = 0.0) -> list[np.ndarray]:
@@ -166,7 +166,7 @@ def test_chunks_shrink_for_huge_frames() -> None:
     engine = _engine(_model(), chunk=32, lookahead=8)
     assert engine._chunking(368 * 640) == (32, 8)
     chunk, lookahead = engine._chunking(3840 * 2160)
-    assert (chunk + lookahead) * 3840 * 2160 <= 1.2 * engine.max_pixels and chunk >= 4 and lookahead >= 2
+    assert (chunk + lookahead) * 3840 * 2160 <= 1.2 * engine.cfg.max_pixels and chunk >= 4 and lookahead >= 2
 
 
 def test_build_engine_refuses_without_weights(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -176,7 +176,7 @@ def test_build_engine_refuses_without_weights(tmp_path: Path, monkeypatch: pytes
     with pytest.raises(WeightsError, match="no trained weights"):
         build_engine(preset="fast", device="cpu")
     path = save_weights(_model(), tmp_path / "tiny.safetensors")
-    engine = build_engine(weights=path, device="cpu", chunk=2, threads=1)
+    engine = build_engine(weights=path, device="cpu", config=EngineConfig(chunk=2, threads=1))
     assert engine.model.cfg == TINY and len(list(engine.run(_pan(3, 32, 32)))) == 3
     assert pick_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
 
@@ -200,3 +200,43 @@ def test_a_guided_network_runs_on_the_guide_it_names() -> None:
     assert all(np.array_equal(o, r) for o, r in zip(out, legacy, strict=True))
     with pytest.raises(Exception, match="lacks"):
         list(_engine(RTN(replace(cfg, guide='{"no_such_option": 1}')).eval(), chunk=3).run(gray))
+
+
+def test_engine_config_resolves_its_defaults_from_the_network() -> None:
+    """None fields are chosen per network as documented; explicit values win; bad ones are refused."""
+    from dataclasses import replace
+
+    from oldfilm.errors import UsageError
+    from oldfilm.models.presets import PRESETS
+
+    fast = EngineConfig().resolved(PRESETS["fast"])
+    assert (fast.tile, fast.flow_side, fast.tone_radius, fast.tone_sigma) == (1024, 320, 4, 16.0)
+    paper = EngineConfig().resolved(PRESETS["rtn-paper"])
+    assert (paper.tile, paper.flow_side, paper.tone_radius, paper.tone_sigma) == (768, 640, 4, 16.0)
+    guided = EngineConfig().resolved(PRESETS["guided"])
+    assert (guided.tone_radius, guided.tone_sigma) == (4, 0.0)
+    quality = EngineConfig().resolved(PRESETS["quality"])
+    assert (quality.tone_radius, quality.tone_sigma) == (-1, 0.0)
+    mine = replace(EngineConfig(), tile=96, flow_side=0, tone_radius=2, tone_sigma=3.0)
+    assert mine.resolved(PRESETS["quality"]) == mine
+    with pytest.raises(UsageError, match="chunk must be"):
+        EngineConfig(chunk=0)
+
+
+def test_the_engine_leaves_the_callers_thread_count_alone() -> None:
+    """The engine runs torch on its ``threads`` (1 here) only inside its network calls."""
+    original = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        seen = [torch.get_num_threads() for _ in _engine(_model(), chunk=2, lookahead=1).run(_pan(5, 32, 32))]
+        assert seen == [2] * 5 and torch.get_num_threads() == 2  # between frames the caller's setting holds
+    finally:
+        torch.set_num_threads(original)
+
+
+def test_restore_stream_refuses_an_unknown_rtn_option() -> None:
+    from oldfilm.errors import UsageError
+    from oldfilm.restore.api import restore_stream
+
+    with pytest.raises(UsageError, match="bad option for the rtn method"):
+        restore_stream(iter([]), "rtn", chunks=3)
