@@ -30,9 +30,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ["PYTHONPATH"] = os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+from oldfilm.api import restore  # noqa: E402
 from oldfilm.batch.runner import run_batch  # noqa: E402
 from oldfilm.bench.suite import machine  # noqa: E402
-from oldfilm.restore.api import restore  # noqa: E402
 from tests.clips import add_dust, moving_clip, write_clip  # noqa: E402
 
 

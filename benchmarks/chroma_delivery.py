@@ -17,7 +17,8 @@ import numpy as np
 
 from oldfilm.bench.colorize import EVAL, load_window
 from oldfilm.colorize.api import colorize_stream
-from oldfilm.io.video import VideoWriter, info_for, open_video
+from oldfilm.io.info import info_for
+from oldfilm.io.video import VideoWriter, open_video
 from oldfilm.metrics.fullref import psnr
 
 CODECS = ("ffv1", "h264-444", "h264")

@@ -1,7 +1,8 @@
 """oldfilm — restore and colourise old films (after RTN, Wan et al., CVPR 2022).
 
-Public API (imports are lazy: ``import oldfilm`` stays light):
-    restore(src, dst, ...)      restore a video file or image folder, streaming
+Public API (imports are lazy: ``import oldfilm`` stays light; the file-level functions live in
+``oldfilm.api``, their stream stages in ``oldfilm.restore``, ``oldfilm.colorize`` and ``oldfilm.degrade``):
+    restore(src, dst, ...)      restore a video file or image folder, streaming (colour it in the same pass)
     degrade(src, dst, ...)      make a clean clip look like an old film
     colorize(src, dst, ...)     colour a black-and-white clip from reference frames
     load_model(name_or_file)    an RTN network with its weights
@@ -24,9 +25,10 @@ __version__ = "0.1.0"
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 _API = {
-    "restore": "oldfilm.restore.api",
-    "degrade": "oldfilm.degrade.api",
-    "colorize": "oldfilm.colorize.api",
+    "restore": "oldfilm.api",
+    "degrade": "oldfilm.api",
+    "colorize": "oldfilm.api",
+    "ColorizeReport": "oldfilm.api",
     "load_model": "oldfilm.models.weights",
     "probe": "oldfilm.io.probe",
     "restore_chunked": "oldfilm.batch.chunked",

@@ -1,5 +1,9 @@
 """The ``oldfilm`` command. Thin: parse arguments → call the public API → one-line errors and exit codes
-(2 for input/usage errors, 1 for runtime failures, 130 when interrupted; a traceback only with --debug)."""
+(2 for input/usage errors, 1 for runtime failures, 130 when interrupted; a traceback only with --debug).
+
+It imports only public names: ``oldfilm``'s and those its subpackages export in their ``__init__``
+(``oldfilm.io``, ``oldfilm.colorize``, ``oldfilm.degrade``, ``oldfilm.metrics``, ``oldfilm.bench``,
+``oldfilm.train``, ``oldfilm.ui``, ``oldfilm.errors``)."""
 
 from __future__ import annotations
 
@@ -55,8 +59,7 @@ def info(src: Annotated[Path, typer.Argument(help="A video file or a folder of f
     fields (interlaced, telecined or progressive) and picture area (inside borders), found by looking at the
     first frames."""
     from oldfilm import probe
-    from oldfilm.io.crop import resolve_crop
-    from oldfilm.io.fields import probe_fields
+    from oldfilm.io import probe_fields, resolve_crop
 
     i = probe(src)
     fps = f"{float(i.fps):.3f} ({i.fps})"
@@ -123,9 +126,7 @@ def restore(
         return
 
     colour = None
-    if colorize:
-        if start and len(ref_frame or []) < len(ref or []):
-            raise UsageError("with --start, give a --ref-frame for every --ref")
+    if colorize:  # with --start, every --ref needs a --ref-frame: oldfilm.restore says so
         colour = {"refs": ref or [], "ref_frames": ref_frame, "exemplar": exemplar, "match_in": src}
     elif ref or ref_frame or exemplar:
         raise UsageError("--ref, --ref-frame and --exemplar need --colorize (or use oldfilm colorize)")
@@ -204,9 +205,8 @@ def colorize(
     overwrite: Annotated[bool, typer.Option(help="Replace an existing output.")] = False,
 ) -> None:
     """Colour a black-and-white film from coloured keyframes (--ref) or a colour photo (--exemplar)."""
-    from oldfilm.colorize import ColorizeConfig
-    from oldfilm.colorize import colorize as api_colorize
-    from oldfilm.colorize.adapt import AdaptConfig
+    from oldfilm import colorize as api_colorize
+    from oldfilm.colorize import AdaptConfig, ColorizeConfig
 
     config = ColorizeConfig(refine=refine, adapt=AdaptConfig(still=1.0 if still else 0.0))
     update, close = _progress("colorize")
@@ -234,19 +234,20 @@ def degrade(
     overwrite: Annotated[bool, typer.Option(help="Replace existing outputs.")] = False,
 ) -> None:
     """Make a clean clip look like an old film: dust, scratches, grain, flicker, weave, fading (seeded)."""
-    from oldfilm.degrade import api as degrade_api
+    from oldfilm import degrade as api_degrade
+    from oldfilm.degrade import render_preview
     from oldfilm.errors import UsageError
 
     if preview is not None:
         if src is not None or dst is not None:
             raise UsageError("--preview renders a grid of examples; give it without IN and OUT.")
-        _say(f"wrote {degrade_api.render_preview(preview, seed, overwrite=overwrite)}")
+        _say(f"wrote {render_preview(preview, seed, overwrite=overwrite)}")
         return
     if src is None or dst is None:
         raise UsageError("oldfilm degrade needs IN and OUT (or --preview FILE).")
     update, close = _progress("degrade")
     try:
-        out = degrade_api.degrade(src, dst, seed=seed, preset=preset, mask_out=mask_out,
+        out = api_degrade(src, dst, seed=seed, preset=preset, mask_out=mask_out,
                                   params_out=params_out, textures=textures, codec=codec, crf=crf,
                                   overwrite=overwrite, progress=update)
     finally:
@@ -287,7 +288,7 @@ def bench(
 ) -> None:
     """Benchmark the restorers and baselines on the evaluation clip; writes a report."""
     if colorize:
-        from oldfilm.bench.colorize import ColorBenchConfig, run_colorize_bench
+        from oldfilm.bench import ColorBenchConfig, run_colorize_bench
 
         cfg = ColorBenchConfig(frames=24, modes=("first",)) if quick else ColorBenchConfig()
         cmd = "oldfilm bench --colorize" + (" --quick" if quick else "")
@@ -315,7 +316,7 @@ def train(
                                                        "run again to resume.")] = None,
 ) -> None:
     """Train the RTN network (or resume a run); for several processes use torchrun -m oldfilm.train."""
-    from oldfilm.train.api import run_training
+    from oldfilm.train import run_training
 
     out = run_training(config, run_dir, steps=steps, init=init, export=export, minutes=minutes)
     _say(f"wrote {out}")
@@ -338,7 +339,7 @@ def ui(
         import uvicorn  # noqa: F401
     except ModuleNotFoundError as e:
         raise UsageError(f"the web app needs {e.name}: pip install 'oldfilm[ui]'") from None
-    from oldfilm.io.sources import cache_dir
+    from oldfilm.io import cache_dir
     from oldfilm.ui import serve
 
     try:

@@ -34,7 +34,8 @@ def _read_clip(path: Path, frames: int, width: int) -> tuple[np.ndarray, Fractio
 
 
 def _write(path: Path, frames: np.ndarray, fps: Fraction) -> None:
-    from oldfilm.io.video import VideoWriter, info_for
+    from oldfilm.io.info import info_for
+    from oldfilm.io.video import VideoWriter
 
     with VideoWriter(path, info_for(frames[0], fps), overwrite=True) as w:
         for f in frames:

@@ -8,11 +8,10 @@ import oldfilm
 
 
 def test_public_functions_survive_subpackage_imports() -> None:
-    for name, module in [("restore", "oldfilm.restore.api"), ("degrade", "oldfilm.degrade.api"),
-                         ("colorize", "oldfilm.colorize.api")]:
-        importlib.import_module(module)
+    for name in ("restore", "degrade", "colorize"):
+        importlib.import_module(f"oldfilm.{name}.api")  # the subpackage of the same name, imported
         fn = getattr(oldfilm, name)
-        assert callable(fn) and fn is getattr(importlib.import_module(module), name)
+        assert callable(fn) and fn is getattr(importlib.import_module("oldfilm.api"), name)
 
 
 def test_unknown_attribute_raises() -> None:

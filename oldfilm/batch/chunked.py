@@ -32,6 +32,7 @@ from oldfilm.batch.plan import (
 from oldfilm.errors import InputError, OutputError, UsageError
 from oldfilm.io.atomic import check_output
 from oldfilm.io.conform import conform
+from oldfilm.io.transcode import Output, writer_for
 from oldfilm.io.video import VideoWriter, open_video
 
 log = logging.getLogger("oldfilm")
@@ -170,11 +171,9 @@ def join_chunks(src: str | Path, dst: Path, plan: FilmPlan, parts: list[Path], *
 
     with open_video(src) as reader:
         info = conform(reader, plan.start, plan.end, fields=plan.fields).info  # what the whole run writes
-    audio = src if (info.has_audio and not info.is_folder) else None
     trim = plan.start > 0 or plan.end is not None
     means: list[float] = []
-    with VideoWriter(dst, info, codec=codec, crf=crf, overwrite=overwrite, audio_from=audio,
-                     trim_audio=trim) as writer:
+    with writer_for(src, dst, info, Output(codec, crf, overwrite), trim=trim) as writer:
         i = 0
         for part in parts:
             with open_video(part) as r:

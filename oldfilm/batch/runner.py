@@ -159,8 +159,8 @@ def _join_task(src: str, dst: str, plan: FilmPlan, parts: list[str], codec: str,
 def _colour_task(job: FilmJob, codec: str, crf: int, overwrite: bool,
                  strict: bool) -> tuple[ChunkedResult, Spent]:
     """A film with colour keyframes, whole (colour propagates from its keyframes through the film)."""
+    from oldfilm.api import restore
     from oldfilm.io.video import open_video
-    from oldfilm.restore.api import restore
 
     t0 = _one_thread()
     colour = {"refs": list(job.refs), "ref_frames": list(job.ref_frames) or None, "exemplar": job.exemplar,

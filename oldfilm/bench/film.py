@@ -80,7 +80,7 @@ def _num(value: float | None, digits: int = 2) -> str:
 def run_film(methods: Sequence, count: int, noref_every: int, say: Callable[[str], None] = print,
              name: str | None = None, ours: str = "oldfilm-classical") -> FilmRun:
     """Restore the film's first ``count`` frames with every method and score them without reference."""
-    from oldfilm.bench.suite import Result, measure
+    from oldfilm.bench.measure import Result, measure
     from oldfilm.io.sources import REAL_FILMS
 
     name = name or REAL_FILMS[0]

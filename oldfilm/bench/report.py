@@ -22,8 +22,9 @@ import numpy as np
 
 if TYPE_CHECKING:
     from oldfilm.bench.baselines import Method
+    from oldfilm.bench.config import BenchConfig
     from oldfilm.bench.film import FilmRun
-    from oldfilm.bench.suite import BenchConfig, Result
+    from oldfilm.bench.measure import Result
 
 # (field, header, higher is better, format)
 COLUMNS = (

@@ -14,158 +14,24 @@ from __future__ import annotations
 import hashlib
 import os
 import platform
-import threading
 import time
 import zlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from oldfilm.bench.config import FULL, QUICK, STRESS, STRESS_TRAIN, STRESS_WINDOWS, SUITES, BenchConfig, Window
+from oldfilm.bench.measure import Frames, Result, measure
 from oldfilm.colorspace import from_float, rgb_to_luma
 from oldfilm.errors import InputError
 from oldfilm.flow import DISFlow
-from oldfilm.metrics.clip import ClipScores, evaluate_clip
+from oldfilm.metrics.clip import evaluate_clip
 
-Frames = list[np.ndarray]
-
-
-@dataclass(frozen=True)
-class Window:
-    """A run of frames cut from an evaluation clip.
-
-    Attributes:
-        start: first frame index (0-based) in the clip.
-        frames: number of frames.
-        colour: True keeps RGB; False converts to 1-channel BT.601 luma (a black-and-white film).
-        clip: the evaluation clip (``oldfilm.io.sources.EVAL_CLIPS``).
-        max_side: frames are downscaled (area) so that their longer side is at most this; 0 keeps the size.
-    """
-
-    start: int
-    frames: int
-    colour: bool = False
-    clip: str = "bikes"
-    max_side: int = 0
-
-    @property
-    def variant(self) -> str:
-        return "colour" if self.colour else "gray"
-
-
-@dataclass(frozen=True)
-class BenchConfig:
-    """What one benchmark run measures.
-
-    Attributes:
-        name: "quick" or "full" (names the report files).
-        windows: frame windows of ``bikes.mp4`` (its cuts are at frames 30, 76, 137, 187 and 242).
-        presets: degradation presets (``oldfilm.degrade.presets.PRESETS`` keys).
-        seed: root seed of the degradations (one derived stream per window and preset).
-        noref_every: NIQE/BRISQUE are scored on every k-th frame (they cost ~0.1 s each).
-        methods: names of the methods to run (``baselines.default_methods``); empty runs all.
-        by_clip: report one row group per clip plus their mean (the stress suite) instead of per preset.
-        film_frames: restore this many frames of the real film (``REAL_FILMS``) too and score them without
-            reference (0: not).
-    """
-
-    name: str
-    windows: tuple[Window, ...]
-    presets: tuple[str, ...] = ("light", "medium", "heavy")
-    seed: int = 2022
-    noref_every: int = 4
-    methods: tuple[str, ...] = ()
-    by_clip: bool = False
-    film_frames: int = 0
-
-
-QUICK = BenchConfig("quick", (Window(150, 16),))
-FULL = BenchConfig("full", (Window(40, 48), Window(150, 48), Window(150, 48, colour=True)), noref_every=3)
-STRESS_WINDOWS = {"bikes": 150, "diver": 100, "motion": 40, "balle": 100, "lego": 40}
-"""First frame of each evaluation clip's stress window (chosen before any restorer ran on them)."""
-STRESS = BenchConfig("stress", tuple(Window(s, 32, clip=c, max_side=480) for c, s in STRESS_WINDOWS.items()),
-                     presets=("stress",), noref_every=4, by_clip=True, film_frames=144)
-STRESS_TRAIN = BenchConfig("stress-train", (Window(40, 32, clip="city", max_side=480),
-                                            Window(130, 32, clip="city", max_side=480),
-                                            Window(10, 32, clip="bigbuckbunny", max_side=480),
-                                            Window(90, 32, clip="bigbuckbunny", max_side=480)),
-                           presets=("stress",), noref_every=4, by_clip=True)
-"""The stress damage on windows of the *training* clips: what the classical restorer is tuned on."""
-SUITES = {"quick": QUICK, "full": FULL, "stress": STRESS, "stress-train": STRESS_TRAIN}
-
-
-@dataclass
-class Result:
-    """One (variant, preset, method) row of the report; metrics are frame-weighted over windows."""
-
-    variant: str
-    preset: str
-    method: str
-    frames: int = 0
-    psnr: float | None = None
-    ssim: float | None = None
-    ewarp: float | None = None
-    flicker: float | None = None
-    niqe: float | None = None
-    brisque: float | None = None
-    psnr_tone: float | None = None
-    sec_per_frame: float = 0.0
-    peak_mib: float | None = None
-    note: str = ""
-    _weights: dict[str, float] = field(default_factory=dict, repr=False)
-
-    def add(self, scores: ClipScores, seconds: float, peak_mib: float | None) -> None:
-        """Fold one window's scores into the running frame-weighted means."""
-        n = scores.frames
-        for key in ("psnr", "ssim", "ewarp", "flicker", "niqe", "brisque", "psnr_tone"):
-            value = getattr(scores, key)
-            if value is None:
-                continue
-            w = self._weights.get(key, 0.0)
-            old = getattr(self, key) or 0.0
-            setattr(self, key, (old * w + value * n) / (w + n))
-            self._weights[key] = w + n
-        self.sec_per_frame = (self.sec_per_frame * self.frames + seconds) / (self.frames + n)
-        self.frames += n
-        if peak_mib is not None:
-            self.peak_mib = max(self.peak_mib or 0.0, peak_mib)
-
-
-_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
-
-
-def _rss_mib() -> float | None:
-    """Resident memory of this process in MiB (Linux), else None."""
-    try:
-        with open("/proc/self/statm") as fh:
-            return int(fh.read().split()[1]) * _PAGE / 2**20
-    except OSError:
-        return None
-
-
-def measure(run: Callable[[Frames], Frames], frames: Frames) -> tuple[Frames, float, float | None]:
-    """Run a method; returns (output, seconds, peak resident-memory growth in MiB, sampled every 10 ms)."""
-    base = _rss_mib()
-    peak = [base or 0.0]
-    done = threading.Event()
-
-    def sample() -> None:
-        while not done.wait(0.01):
-            peak[0] = max(peak[0], _rss_mib() or 0.0)
-
-    thread = threading.Thread(target=sample, daemon=True)
-    thread.start()
-    t0 = time.perf_counter()
-    try:
-        out = run(frames)
-    finally:
-        seconds = time.perf_counter() - t0
-        done.set()
-        thread.join()
-    peak[0] = max(peak[0], _rss_mib() or 0.0)
-    return out, seconds, (peak[0] - base if base is not None else None)
+__all__ = ["FULL", "QUICK", "STRESS", "STRESS_TRAIN", "STRESS_WINDOWS", "SUITES", "BenchConfig", "Window", "Frames",
+           "Result", "measure", "run_bench", "eval_pair", "machine", "cpu_name", "mean_rows", "MemoFlow"]
 
 
 class MemoFlow:

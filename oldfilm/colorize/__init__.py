@@ -1,7 +1,8 @@
 """Colourisation: colour one frame (or give a photo), propagate along the flow, refine (issue 8).
 
-``colorize(src, dst, refs=..., ref_frames=..., exemplar=...)`` and ``colorize_stream(frames, ...)`` live in
-``oldfilm.colorize.api``; they are loaded on first use so ``import oldfilm.colorize`` stays light.
+``colorize_stream(frames, refs=..., ref_frames=..., exemplar=...)`` lives in ``oldfilm.colorize.api`` (the
+file-level ``oldfilm.colorize(src, dst, ...)`` in ``oldfilm.api``); names are loaded on first use so
+``import oldfilm.colorize`` stays light.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-_API = {"colorize": "api", "colorize_stream": "api", "ColorizeConfig": "api", "match_reference_frames": "api",
+_API = {"colorize_stream": "api", "AdaptConfig": "adapt", "ColorizeConfig": "api", "match_reference_frames": "api",
         "PropagateConfig": "propagate", "TransferConfig": "transfer", "transfer_colour": "transfer"}
 
 

@@ -1,5 +1,5 @@
-"""``colorize()``: a black-and-white (or restored) clip and colour references in, a colour clip out,
-streaming. ``colorize_stream()`` is the same on in-memory frame iterators.
+"""``colorize_stream()``: the colour stage — a black-and-white (or restored) clip and colour references in,
+a colour clip out, streaming (the file-level ``oldfilm.colorize`` runs it on files).
 
 References are (a) coloured keyframes of the clip — each with its frame index, or matched to the most
 similar frame when the index is omitted — and/or (b) an exemplar, any colour photograph of a similar scene,
@@ -13,8 +13,6 @@ Memory: constant in the clip's length — at most ``PropagateConfig.window`` fra
 from __future__ import annotations
 
 import logging
-import time
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -280,47 +278,3 @@ class _Smooth:
             ab = carry(ab, last[1], p, self.config.smooth)
         self.last = (p.index, ab)
         return ab
-
-
-@dataclass(frozen=True)
-class ColorizeReport:
-    """What ``colorize`` did: output path, frames written, wall seconds."""
-
-    path: Path
-    frames: int
-    seconds: float
-
-
-def colorize(src: str | Path, dst: str | Path, *, refs: Sequence[Image] = (),
-             ref_frames: Sequence[int | None] | None = None, exemplar: Image | None = None,
-             config: ColorizeConfig = ColorizeConfig(), codec: str = "auto", crf: int = 17,
-             overwrite: bool = False, progress: Callable[[int, int | None], None] | None = None) -> ColorizeReport:
-    """Colour the clip ``src`` (video file or frame folder) into ``dst``, streaming and atomically; keeps fps,
-    timestamps and audio. See ``colorize_stream`` for the references."""
-    from dataclasses import replace
-
-    from oldfilm.io.video import VideoWriter, open_video
-
-    t0 = time.time()
-    with open_video(src) as reader:
-        info = replace(reader.info, channels=3)
-        total = info.frame_count
-        stamps: deque[int] = deque()
-
-        def frames() -> Iterator[np.ndarray]:
-            for arr, pts in reader.frames_with_pts():
-                stamps.append(pts)
-                yield arr
-
-        audio = src if (info.has_audio and not info.is_folder) else None
-        n = 0
-        with VideoWriter(dst, info, codec=codec, crf=crf, overwrite=overwrite, audio_from=audio) as writer:
-            for out in colorize_stream(frames(), refs, ref_frames, exemplar=exemplar, config=config,
-                                       match_in=src):
-                writer.write(out, stamps.popleft() if stamps else None)
-                n += 1
-                if progress is not None:
-                    progress(n, total)
-            if n == 0:
-                raise InputError(f"{src}: no decodable video frames")
-    return ColorizeReport(Path(dst), n, time.time() - t0)

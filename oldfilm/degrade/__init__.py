@@ -6,9 +6,11 @@ Arrays (training, no file I/O)::
     d = degrade_clip(frames, np.random.default_rng(seed), PRESETS["paper"])   # frames (T, H, W, C)
     d.frames, d.masks, d.params
 
-Streams: ``FilmDegrader(cfg, rng, (H, W)).step(frame)``; files: ``oldfilm.degrade.api.degrade(src, dst)``.
+Streams: ``FilmDegrader(cfg, rng, (H, W)).step(frame)`` or ``degrade_stream(frames)``; files: ``oldfilm.degrade(src,
+dst)`` (``oldfilm.api``).
 """
 
+from oldfilm.degrade.api import degrade_stream, render_preview
 from oldfilm.degrade.params import FilmParams, FrameParams, LineScratch, sample_template
 from oldfilm.degrade.pipeline import Degraded, FilmDegrader, degrade_clip
 from oldfilm.degrade.presets import (
@@ -20,6 +22,7 @@ from oldfilm.degrade.presets import (
     get_preset,
 )
 
-__all__ = ["degrade_clip", "Degraded", "FilmDegrader", "DegradeConfig", "ContaminantConfig",
+__all__ = ["degrade_stream", "render_preview", "degrade_clip", "Degraded",
+           "FilmDegrader", "DegradeConfig", "ContaminantConfig",
            "QualityConfig", "FilmConfig", "PRESETS", "get_preset", "FilmParams",
            "FrameParams", "LineScratch", "sample_template"]

@@ -1,16 +1,15 @@
-"""``degrade()``: a clean video in, one that looks like an old film out — streaming, atomic, seeded.
-
-Also ``degrade_stream()`` (the same on in-memory frame iterators), ``load_textures()`` (``--textures DIR``)
-and ``render_preview()`` (the README's example grid). The array API for training is
+"""``degrade_stream()``: the degrade stage — a clean video's frames in, frames that look like an old film
+out, streaming, seeded (the file-level ``oldfilm.degrade`` runs it on files, with ``mask_writer`` and
+``ParamsWriter`` for its side outputs). Also ``load_textures()`` (``--textures DIR``) and
+``render_preview()`` (the README's example grid). The array API for training is
 ``oldfilm.degrade.degrade_clip``.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import ExitStack
-from dataclasses import asdict, replace
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +20,7 @@ from oldfilm.degrade.params import FrameParams
 from oldfilm.degrade.pipeline import FilmDegrader
 from oldfilm.degrade.presets import DegradeConfig, get_preset
 from oldfilm.degrade.textures import texture_from_image
-from oldfilm.errors import InputError, UsageError
-
-Progress = Callable[[int, int | None], None]
+from oldfilm.errors import InputError
 
 
 def load_textures(folder: str | Path) -> list[np.ndarray]:
@@ -36,7 +33,8 @@ def load_textures(folder: str | Path) -> list[np.ndarray]:
     return [texture_from_image(read_image(p)) for p in list_images(folder)]
 
 
-def _config(preset: str, config: DegradeConfig | None) -> DegradeConfig:
+def degrade_config(preset: str, config: DegradeConfig | None) -> DegradeConfig:
+    """``config``, or the named preset when None."""
     return config if config is not None else get_preset(preset)
 
 
@@ -47,70 +45,12 @@ def degrade_stream(frames: Iterable[np.ndarray], *, seed: int = 0, preset: str =
 
     The degrader (and its template) is created from the first frame's size; ``seed`` makes it repeatable.
     """
-    cfg, tex = _config(preset, config), list(textures)
+    cfg, tex = degrade_config(preset, config), list(textures)
     deg: FilmDegrader | None = None
     for frame in frames:
         if deg is None:
             deg = FilmDegrader(cfg, np.random.default_rng(seed), frame.shape[:2], textures=tex)
         yield deg.step(frame)
-
-
-def degrade(src: str | Path, dst: str | Path, *, seed: int = 0, preset: str = "medium",
-            config: DegradeConfig | None = None, mask_out: str | Path | None = None,
-            params_out: str | Path | None = None, textures: str | Path | None = None, codec: str = "auto",
-            crf: int = 17, overwrite: bool = False, progress: Progress | None = None) -> Path:
-    """Degrade ``src`` (video file or frame folder) into ``dst``; returns ``dst``.
-
-    Args:
-        seed: the same seed, preset and input give the same output.
-        preset: "light", "medium", "heavy" or "paper" (the training distribution); ``config`` overrides it.
-        mask_out: a folder for the per-frame contaminant masks (PNG, 255 where contaminated).
-        params_out: a JSON file with the config, the video's template and every frame's parameters.
-        textures: a folder of real texture images mixed in with the procedural contaminants.
-        codec, crf: the output encoding (see ``oldfilm.io.video.VideoWriter``); "ffv1" is lossless.
-        progress: ``progress(done, total)`` after each frame.
-
-    Keeps size, fps, timestamps and audio. Outputs are atomic: nothing is left behind unless all succeed.
-    """
-    from oldfilm.io.atomic import AtomicPath, check_output
-    from oldfilm.io.video import VideoWriter, open_video
-
-    cfg = _config(preset, config)
-    if seed < 0:
-        raise UsageError(f"the seed must be a non-negative integer, got {seed}.")
-    tex = load_textures(textures) if textures is not None else []
-    params_file = Path(params_out) if params_out is not None else None
-    if params_file is not None:
-        check_output(params_file, [Path(src), Path(dst)], overwrite)
-    with open_video(src) as reader:
-        info = reader.info
-        audio = src if (info.has_audio and not info.is_folder) else None
-        deg = FilmDegrader(cfg, np.random.default_rng(seed), (info.height, info.width), textures=tex)
-        atomic = AtomicPath(params_file, overwrite=overwrite) if params_file is not None else None
-        try:
-            with ExitStack() as stack:  # each output is entered once it exists: a failure aborts them all
-                writer = stack.enter_context(
-                    VideoWriter(dst, info, codec=codec, crf=crf, overwrite=overwrite, audio_from=audio))
-                masks = stack.enter_context(_mask_writer(mask_out, info, overwrite))
-                params = stack.enter_context(_ParamsWriter(atomic))
-                params.header({"seed": seed, "preset": None if config is not None else preset,
-                               "config": asdict(cfg), "template": asdict(deg.template)})
-                for frame, pts in reader.frames_with_pts():
-                    out, mask, frame_params = deg.step(frame)
-                    writer.write(out, pts)
-                    masks.write(mask.astype(np.uint8)[..., None] * np.uint8(255))
-                    params.frame(asdict(frame_params))
-                    if progress is not None:
-                        progress(writer.frames_written, info.frame_count)
-                if writer.frames_written == 0:
-                    raise InputError(f"{src}: no decodable video frames.")
-        except BaseException:
-            if atomic is not None:
-                atomic.discard()
-            raise
-    if atomic is not None:
-        atomic.commit()
-    return Path(dst)
 
 
 class _NoWriter:
@@ -126,7 +66,8 @@ class _NoWriter:
         pass
 
 
-def _mask_writer(mask_out: str | Path | None, info: Any, overwrite: bool) -> Any:
+def mask_writer(mask_out: str | Path | None, info: Any, overwrite: bool) -> Any:
+    """A PNG folder writer for the per-frame contaminant masks at ``mask_out`` (None: one that drops them)."""
     if mask_out is None:
         return _NoWriter()
     from oldfilm.io.video import VideoWriter
@@ -134,7 +75,7 @@ def _mask_writer(mask_out: str | Path | None, info: Any, overwrite: bool) -> Any
     return VideoWriter(mask_out, replace(info, channels=1, bit_depth=8), codec="png", overwrite=overwrite)
 
 
-class _ParamsWriter:
+class ParamsWriter:
     """Streams the parameters JSON ({..., "frames": [...]}) into an atomic temporary, frame by frame."""
 
     def __init__(self, atomic: Any) -> None:
@@ -150,7 +91,7 @@ class _ParamsWriter:
             self._fh.write((",\n" if self._n else "") + json.dumps(params))
             self._n += 1
 
-    def __enter__(self) -> _ParamsWriter:
+    def __enter__(self) -> ParamsWriter:
         return self
 
     def __exit__(self, exc_type: object, *_: object) -> None:
@@ -231,4 +172,4 @@ def render_preview(path: str | Path, seed: int = 0, *, presets: Sequence[str] = 
     return path
 
 
-__all__ = ["degrade", "degrade_stream", "load_textures", "render_preview"]
+__all__ = ["degrade_stream", "degrade_config", "load_textures", "mask_writer", "ParamsWriter", "render_preview"]

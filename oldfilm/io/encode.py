@@ -17,17 +17,15 @@ written limited-range; primaries and transfer are carried unchanged.
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import av
 import numpy as np
 
 from oldfilm.errors import OutputError
+from oldfilm.io.info import VideoInfo
 from oldfilm.io.meta import ColourTags
 from oldfilm.io.sequences import from16
-
-if TYPE_CHECKING:
-    from oldfilm.io.video import VideoInfo
 
 FILE_CODECS = ("h264", "h264-444", "ffv1", "prores", "prores4444", "dnxhr")
 FOLDER_CODECS = ("png", "tiff", "dpx", "exr")

@@ -10,16 +10,13 @@ import re
 from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 
 from oldfilm.errors import InputError, OutputError
 from oldfilm.io import sequences
-
-if TYPE_CHECKING:
-    from oldfilm.io.video import VideoInfo
+from oldfilm.io.info import MAX_PIXELS, VideoInfo
 
 IMAGE_SUFFIXES = (".png", ".tif", ".tiff", ".jpg", ".jpeg", ".bmp", ".dpx", ".exr")
 FOLDER_FPS = Fraction(25)
@@ -70,8 +67,6 @@ def write_image(path: Path, frame: np.ndarray) -> None:
 def probe_folder(folder: Path, files: list[Path]) -> VideoInfo:
     """A ``VideoInfo`` for a frame folder, from its first image (one tick per frame; 25 fps unless a DPX
     header says otherwise); the first frame number and a DPX timecode are kept."""
-    from oldfilm.io.video import MAX_PIXELS, VideoInfo
-
     first = read_image(files[0])
     extras = {"source_bits": first.dtype.itemsize * 8, **sequences.probe_sequence_extras(files[0])}
     fps = extras.pop("fps", None) or FOLDER_FPS

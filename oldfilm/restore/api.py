@@ -1,19 +1,17 @@
-"""``restore()``: a video file or frame folder in, a restored one out, streaming, atomically.
-
-``restore_stream()`` is the same on in-memory frame iterators (what benchmarks and tests call).
+"""``restore_stream()``: the restore stage, on in-memory frame iterators (what the file-level
+``oldfilm.restore``, benchmarks and tests call); ``best_method``/``best_preset``: what this install can run.
 """
 
 from __future__ import annotations
 
 import logging
-from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from oldfilm.errors import InputError, UsageError
+from oldfilm.errors import UsageError
 
 log = logging.getLogger("oldfilm")
 
@@ -72,75 +70,3 @@ def restore_stream(frames: Iterable[np.ndarray], method: str = "classical", *, p
             raise UsageError(f"bad option for the rtn method: {e}") from None
         return build_engine(preset=_preset(preset), weights=weights, device=device, config=config).run(frames)
     raise UsageError(f"unknown method {method!r}; choose from {', '.join(METHODS)}")
-
-
-def restore(src: str | Path, dst: str | Path, *, method: str = "classical", preset: str = "auto",
-            weights: str | Path | None = None, device: str = "auto", start: int = 0, end: int | None = None,
-            codec: str = "auto", crf: int = 17, overwrite: bool = False,
-            progress: Callable[[int, int | None], None] | None = None,
-            colorize: dict[str, Any] | None = None, fields: str = "auto", fps: float | None = None,
-            crop: str | None = None, strict: bool = False,
-            stabilize: bool = False) -> Path:
-    """Restore ``src`` (video file or frame folder) into ``dst``; returns ``dst``.
-
-    Keeps size, fps, per-frame timestamps and the audio/subtitle streams (copied, trimmed to
-    ``start``/``end`` frames), timecode, colour tags, rotation and sample depth. ``fields`` ("auto", "ivtc",
-    "deinterlace", "none"), ``fps`` (retime) and ``crop`` ("auto" or "WxH+X+Y": restore only the picture
-    area) are ``oldfilm.io.conform`` and ``oldfilm.io.crop``'s. ``colorize`` (keyword arguments of
-    ``oldfilm.colorize.colorize_stream``) colours the restored frames in the same pass. ``progress(done,
-    total)`` is called after each frame. Frames a damaged input lost are reported on stderr (the survivors
-    keep their timestamps); ``strict`` makes any loss an ``InputError``.
-    Nothing is left at ``dst`` unless the whole run succeeds.
-    """
-    from oldfilm.io.conform import conform
-    from oldfilm.io.crop import resolve_crop, restore_within
-    from oldfilm.io.video import VideoWriter, open_video
-
-    if start < 0 or (end is not None and end <= start):
-        raise UsageError(f"bad frame range: start={start}, end={end}")
-    if stabilize and method != "classical":
-        raise UsageError("stabilisation (--stabilize) is an option of the classical method")
-    with open_video(src) as reader:
-        total = reader.info.frame_count
-        if total is not None:
-            total = max(0, (min(total, end) if end is not None else total) - start)
-        film = conform(reader, start, end, fields=fields, fps=fps)
-        info = film.info
-        if total is not None and info.frame_count and reader.info.frame_count:  # fewer after ivtc or --fps
-            total = total * info.frame_count // reader.info.frame_count
-        stamps: deque[int | None] = deque()
-
-        def frames() -> Iterator[np.ndarray]:
-            for arr, pts in film.pairs:
-                stamps.append(pts)
-                yield arr
-            if strict and reader.losses:
-                raise InputError(reader.describe_losses().split(";")[0] + " (--strict)")
-
-        box = resolve_crop(crop, info, start)
-        options = {"stabilize": True} if stabilize else {}
-        stream = restore_within(frames(), box, lambda fs: restore_stream(fs, method, preset=preset, weights=weights,
-                                                                         device=device, **options))
-        if colorize is not None:
-            from oldfilm.colorize.api import colorize_stream
-
-            stream = colorize_stream(stream, **colorize)
-            info = _as_colour(info)
-        audio = src if (info.has_audio and not info.is_folder and film.keep_audio) else None
-        trim = start > 0 or end is not None
-        with VideoWriter(dst, info, codec=codec, crf=crf, overwrite=overwrite, audio_from=audio,
-                         trim_audio=trim) as writer:
-            for out in stream:
-                writer.write(out, stamps.popleft() if stamps else None)
-                if progress is not None:
-                    progress(writer.frames_written, total)
-            if writer.frames_written == 0:
-                raise InputError(f"{src}: no decodable video frames"
-                                 + (f" in the range {start}..{end}" if start or end is not None else ""))
-    return Path(dst)
-
-
-def _as_colour(info: Any) -> Any:
-    from dataclasses import replace
-
-    return replace(info, channels=3)

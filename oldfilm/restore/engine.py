@@ -140,6 +140,7 @@ class RTNEngine:
         """Restore a stream of (H, W[, C]) uint8/uint16 frames (RGB or gray); yields frames of the same
         shape and dtype, one per input, in order."""
         detector = SceneDetector() if self.cfg.scenes else None
+        marked: Iterable[tuple[np.ndarray, bool | None]] = ((f, None) for f in frames)  # None: detect here
         buf: list[_Frame] = []
         first: np.ndarray | None = None
         state: dict[Box, PassState] = {}
@@ -148,10 +149,10 @@ class RTNEngine:
         chunk = lookahead = 0
         gray = False
         guides: deque[np.ndarray] | None = None
-        if self.model.cfg.guided:
+        if self.model.cfg.guided:  # the guide's restorer and this engine share one detector's cut flags
             guides = deque()
-            frames = _with_guides(frames, guides, self.model.cfg.guide)
-        for i, img in enumerate(frames):
+            marked = _with_guides(frames, guides, self.model.cfg.guide, detector)
+        for i, (img, cut) in enumerate(marked):
             if first is None:
                 first = self._check_first(img)
                 chunk, lookahead = self._chunking(img.shape[0] * img.shape[1])
@@ -159,7 +160,8 @@ class RTNEngine:
             elif img.shape != first.shape or img.dtype != first.dtype:
                 raise InputError(f"frame {i} is {img.shape} {img.dtype}, but the film started with "
                                  f"{first.shape} {first.dtype}")
-            cut = detector(img) if detector is not None else False
+            if cut is None:
+                cut = detector(img) if detector is not None else False
             rec, small = self._prepare(img, cut or i == 0, guides.popleft() if guides is not None else None)
             if not rec.cut and prev_small is not None:
                 rec.to_prev, to_next = neighbour_flows(self.flow, prev_small, small)
@@ -322,18 +324,26 @@ class RTNEngine:
         return from_float(out, source.dtype)
 
 
-def _with_guides(frames: Iterable[np.ndarray], guides: deque[np.ndarray], options: str = "") -> Iterator[np.ndarray]:
-    """The frames again, each yielded once its classical restoration (the guide of a guided network, made with
-    the network's ``RTNConfig.guide`` options) has been appended to ``guides``. Streaming: the restorer's few
-    frames of look-ahead are buffered here."""
-    pending: deque[np.ndarray] = deque()
+def _with_guides(frames: Iterable[np.ndarray], guides: deque[np.ndarray], options: str = "",
+                 detector: SceneDetector | None = None) -> Iterator[tuple[np.ndarray, bool | None]]:
+    """The frames again, each with its scene-cut flag and yielded once its classical restoration (the guide
+    of a guided network, made with the network's ``RTNConfig.guide`` options) has been appended to
+    ``guides``. The flags are ``detector``'s, computed once per frame for the restorer and the caller; without
+    a detector the restorer detects its own and the flags are None. Streaming: the restorer's few frames of
+    look-ahead are buffered here."""
+    pending: deque[tuple[np.ndarray, bool | None]] = deque()
 
     def feed() -> Iterator[np.ndarray]:
         for f in frames:
-            pending.append(f)
+            pending.append((f, detector(f) if detector is not None else None))
             yield f
 
-    for restored in classical_guides(feed(), options):
+    def known() -> Iterator[bool]:  # read by the restorer right after it took the frame from feed()
+        while True:
+            yield bool(pending[-1][1])
+
+    cuts = known() if detector is not None else None
+    for restored in classical_guides(feed(), options, cuts):
         guides.append(restored)
         yield pending.popleft()
 

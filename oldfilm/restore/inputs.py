@@ -57,12 +57,14 @@ def clip_channels(frames: Sequence[np.ndarray], guides: Sequence[np.ndarray] | N
     return np.ascontiguousarray(x[:, None] if x.ndim == 3 else x.transpose(0, 3, 1, 2), dtype=np.float32)
 
 
-def classical_guides(frames: Iterable[np.ndarray], options: str = "") -> Iterator[np.ndarray]:
+def classical_guides(frames: Iterable[np.ndarray], options: str = "",
+                     cuts: Iterator[bool] | None = None) -> Iterator[np.ndarray]:
     """A guided network's guides: the classical restoration of ``frames`` (streaming, one per frame, in
-    order) with the network's ``RTNConfig.guide`` options (JSON; empty: the defaults)."""
+    order) with the network's ``RTNConfig.guide`` options (JSON; empty: the defaults); ``cuts``: the
+    frames' scene-cut flags when the caller has them (the restorer then does not detect its own)."""
     from oldfilm.restore.classical import ClassicalRestorer, guide_config
 
-    return ClassicalRestorer(guide_config(options)).run(frames)
+    return ClassicalRestorer(guide_config(options)).run(frames, cuts=cuts)
 
 
 def flow_frame(luma: np.ndarray, flow_side: int) -> np.ndarray:

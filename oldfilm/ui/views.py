@@ -103,7 +103,7 @@ def _window(video: Video, k: int, radius: int) -> tuple[int, list[np.ndarray]]:
 
 def before_after(video: Video, k: int, method: str, preset: str = "auto") -> dict[str, Any]:
     """Frame ``k`` before and after ``restore_stream`` on the frames within ``PREVIEW_RADIUS`` of it."""
-    from oldfilm.restore.api import restore_stream
+    from oldfilm.restore import restore_stream
 
     check_method(method, preset)
     start, frames = _window(video, k, PREVIEW_RADIUS)

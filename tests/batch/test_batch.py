@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 import ray
 
+from oldfilm.api import restore
 from oldfilm.batch.chunked import restore_chunked
 from oldfilm.batch.manifest import load_jobs
 from oldfilm.batch.plan import work_dir
 from oldfilm.batch.runner import FilmReport, run_batch
 from oldfilm.cli import main
-from oldfilm.restore.api import restore
 from tests.batch.film import damaged, decoded, film, same
 from tests.clips import moving_clip, write_clip
 

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from oldfilm.api import restore
 from oldfilm.batch.chunked import restore_chunked
 from oldfilm.batch.plan import scan_film, split, work_dir
 from oldfilm.errors import OutputError
-from oldfilm.restore.api import restore
 from tests.batch.film import decoded, film, same
 
 

@@ -147,7 +147,8 @@ def test_usage_errors() -> None:
 
 
 def test_colorize_file_to_file(tmp_path) -> None:
-    from oldfilm.colorize.api import ColorizeConfig, colorize
+    from oldfilm.api import colorize
+    from oldfilm.colorize.api import ColorizeConfig
     from oldfilm.io.images import read_image, write_image
 
     src = tmp_path / "clip"

@@ -9,8 +9,9 @@ import cv2
 import numpy as np
 import pytest
 
+from oldfilm.api import degrade
 from oldfilm.cli import main
-from oldfilm.degrade.api import degrade, degrade_stream, render_preview
+from oldfilm.degrade.api import degrade_stream, render_preview
 from oldfilm.io.video import open_video
 from tests.clips import moving_clip, write_clip
 

@@ -107,9 +107,9 @@ def test_frame_line_is_left_as_it_is() -> None:
 def test_restore_file_with_stabilize(tmp_path) -> None:
     import pytest
 
+    from oldfilm.api import restore
     from oldfilm.errors import UsageError
     from oldfilm.io.video import open_video
-    from oldfilm.restore.api import restore
     from tests.clips import write_clip
 
     src = write_clip(tmp_path / "in.mkv", moving_clip(t=6, h=48, w=64, channels=3), codec="ffv1")
