@@ -57,6 +57,15 @@ class DataConfig:
     street."""
     low_key_gamma: tuple[float, float] = (1.6, 3.0)
     """Range of that gamma (clean values x → x**gamma)."""
+    soft_prob: float = 0.0
+    """Probability that a clean clip is soft (a Gaussian blur from ``soft_sigma`` on the clean frames, before
+    the damage): real footage is often soft — defocused backgrounds, night scenes, telecine optics — while the
+    training sources are sharp (an animation, downscaled video, photographs). Run E, trained on sharp clips
+    only, copied back part of the degraded − guide difference (correlation 0.28 in flat areas of the medium
+    validation clip, 0.04 with the true error): on sharp clips that difference holds lost detail, on soft
+    ones only grain."""
+    soft_sigma: tuple[float, float] = (0.8, 2.5)
+    """Range of that blur's sigma, pixels."""
     long_prob: float = 0.0
     """Probability that a step's clips (with shards: a shard's) are long and small — ``long_frames`` frames
     at a crop from ``long_crop``, about the pixels of a normal clip — so that the recurrence learns to stay

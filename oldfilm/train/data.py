@@ -91,6 +91,9 @@ def sample_clean(corpus: Corpus, cfg: DataConfig, size: int, rng: np.random.Gene
         gamma = rng.uniform(*cfg.low_key_gamma)
         lut = np.round(255.0 * (np.arange(256) / 255.0) ** gamma).astype(np.uint8)
         clip = lut[clip]
+    if cfg.soft_prob > 0 and rng.random() < cfg.soft_prob:  # drawn only when enabled
+        sigma = rng.uniform(*cfg.soft_sigma)
+        clip = np.stack([cv2.GaussianBlur(f, (0, 0), sigma) for f in clip])
     return np.ascontiguousarray(clip)
 
 

@@ -107,3 +107,13 @@ def test_long_clips_are_drawn_per_step_with_their_own_length_and_crop(tiny: Trai
     long_step = next(s for s in range(40) if clip_shape(cfg, 0, s, 8)[0] == 6)
     item = TrainClips(cfg, seed=0, per_step=1, multiple=8)[long_step]
     assert item["lq"].shape[0] == 6 and item["flows_fwd"].shape[0] == 5
+
+
+def test_soft_clips_are_blurred_clean_clips(tiny: TrainConfig) -> None:
+    from dataclasses import replace
+
+    corpus = load_corpus(tiny.data.corpus)  # type: ignore[arg-type]
+    sharp = sample_clean(corpus, tiny.data, 32, np.random.default_rng(3))
+    soft = sample_clean(corpus, replace(tiny.data, soft_prob=1.0, soft_sigma=(2.0, 2.0)), 32, np.random.default_rng(3))
+    grad = lambda c: float(np.abs(np.diff(c.astype(np.float32), axis=2)).mean())  # noqa: E731
+    assert soft.shape == sharp.shape and grad(soft) < 0.7 * grad(sharp)
