@@ -289,17 +289,43 @@ class VideoReader:
 
     def frames_at(self, stamps: list[int]) -> Iterator[tuple[np.ndarray, int]]:
         """Yield ``(frame, pts)`` for exactly the frames whose (``frames_with_pts``) timestamps are
-        ``stamps`` (increasing), seeking to the keyframe before the first instead of decoding from the start.
-        Raises ``InputError`` when one of them cannot be decoded this way (a damaged file: read it in order
-        with ``frames_with_pts`` instead)."""
+        ``stamps`` (increasing), seeking to the keyframe before the first instead of decoding from the start
+        (aiming further back when the seek lands past it, as in MPEG program streams, or on frames an open
+        GOP shows before its keyframe). Raises ``InputError`` when one of them cannot be decoded this way (a
+        damaged file: read it in order with ``frames_with_pts`` instead)."""
         if not stamps:
             return
         if self._container is None:  # a folder: the pts is the index
             for i, p in enumerate(stamps):
                 yield next(images.read_folder([self._files[p]], self.info))[0], stamps[i]
             return
-        self._container.seek(max(0, stamps[0]), stream=self._stream, backward=True, any_frame=False)
-        want, k, last = stamps, 0, None
+        want, k, back, step = stamps, 0, 0, self._frame_step() or 1
+        while True:
+            target = max(0, want[0] - back * step)
+            after = self._after_seek(target)
+            for frame, pts, keyed in after:
+                if pts < want[k]:
+                    continue
+                if k == 0 and (pts > want[0] or not keyed):
+                    break  # landed past the first stamp, or before the keyframe is shown: aim further back
+                if pts != want[k]:
+                    raise InputError(f"{self.path}: frame at pts {want[k]} not found after seeking")
+                yield self._to_array(frame), pts
+                k += 1
+                if k == len(want):
+                    return
+            else:
+                raise InputError(f"{self.path}: {len(want) - k} frame(s) from pts {want[k]} not found after seeking")
+            after.close()
+            if target == 0:
+                raise InputError(f"{self.path}: frame at pts {want[0]} not found after seeking")
+            back = max(16, back * 16)
+
+    def _after_seek(self, target: int) -> Iterator[tuple[av.VideoFrame, int, bool]]:
+        """``(frame, pts, keyed)`` for the frames decoded after seeking to the keyframe at or before
+        ``target``; ``keyed``: a key frame has been shown by then."""
+        self._container.seek(target, stream=self._stream, backward=True, any_frame=False)
+        last, keyed = None, False
         for packet in self._container.demux(self._stream):
             try:
                 decoded = packet.decode()
@@ -309,16 +335,36 @@ class VideoReader:
                 pts = frame.pts if frame.pts is not None else (last + 1 if last is not None else 0)
                 if last is not None and pts <= last:
                     pts = last + 1
-                last = pts
-                if pts < want[k]:
-                    continue
-                if pts != want[k]:
-                    raise InputError(f"{self.path}: frame at pts {want[k]} not found after seeking")
-                yield self._to_array(frame), pts
-                k += 1
-                if k == len(want):
-                    return
-        raise InputError(f"{self.path}: {len(want) - k} frame(s) from pts {want[k]} not found after seeking")
+                last, keyed = pts, keyed or bool(frame.key_frame)
+                yield frame, pts, keyed
+
+    def frame_stamps(self) -> list[int] | None:
+        """Every frame's timestamp in ``frames_with_pts`` order, read from the packets (decoding only up to
+        the first frame): frame index → the stamp ``frames_at`` takes. None when the packets cannot tell (one
+        without a timestamp, two with the same, a corrupt one, a first frame the decoder drops)."""
+        if self._container is None:
+            return list(range(len(self._files)))
+        stamps: list[int] = []
+        first = None
+        with av.open(str(self.path), metadata_errors="ignore") as c:  # a second demux: this one's stays put
+            stream = c.streams[self._stream.index]
+            for packet in c.demux(stream):
+                if packet.pts is None and packet.size == 0:
+                    continue  # the end-of-stream flush
+                if packet.pts is None or packet.size == 0 or packet.is_corrupt:
+                    return None
+                if packet.is_discard:
+                    continue  # dropped by the decoder too (an edit list starting past it)
+                stamps.append(packet.pts)
+                if first is None:
+                    try:
+                        first = next((f.pts for f in packet.decode()), None)
+                    except av.error.FFmpegError:
+                        return None
+        stamps.sort()
+        if not stamps or first != stamps[0] or len(set(stamps)) != len(stamps):
+            return None
+        return stamps
 
     def __iter__(self) -> Iterator[np.ndarray]:
         for arr, _ in self.frames_with_pts():

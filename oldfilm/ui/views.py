@@ -4,10 +4,11 @@ metrics with the per-frame flicker series, and the methods this install can run.
 from __future__ import annotations
 
 import base64
+import functools
 import json
+import logging
 import math
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,8 @@ import numpy as np
 
 from oldfilm.errors import InputError, UsageError
 from oldfilm.ui.workspace import ColourRef, Video, write_json
+
+log = logging.getLogger("oldfilm")
 
 PREVIEW_RADIUS = 6
 """Frames each side of the chosen one that the before/after restores (the classical restorer's temporal
@@ -70,12 +73,34 @@ def data_uri(frame: np.ndarray) -> str:
     return "data:image/png;base64," + base64.b64encode(png(frame)).decode()
 
 
-def _frames(video: Video, start: int, end: int) -> Iterator[np.ndarray]:
+@functools.lru_cache(maxsize=16)
+def _stamps(source: Path, mtime_ns: int, size: int) -> tuple[int, ...] | None:
+    """The film's frame timestamps (``VideoReader.frame_stamps``), read once per film while it is unchanged:
+    one pass over its packets, no decoding."""
     from oldfilm.io.video import open_video
 
+    with open_video(source) as reader:
+        stamps = reader.frame_stamps()
+    return None if stamps is None else tuple(stamps)
+
+
+def _frames(video: Video, start: int, end: int) -> list[np.ndarray]:
+    """Frames [start, end) of the film, as reading it in order gives them: past its first frame by seeking
+    to the keyframe before ``start`` (``frames_at``) when its frame timestamps are known, else (or when the
+    seek fails, as on a damaged file) by decoding from the first frame."""
+    from oldfilm.io.video import open_video
+
+    stamps = None
+    if start > 0:
+        st = video.source.stat()
+        stamps = _stamps(video.source, st.st_mtime_ns, st.st_size)
     with open_video(video.source) as reader:
-        for arr, _ in reader.frames_with_pts(start, end):
-            yield arr
+        if stamps is not None and len(stamps) == video.frames:
+            try:
+                return [arr for arr, _ in reader.frames_at(list(stamps[start:end]))]
+            except InputError as e:
+                log.info("%s; reading from the first frame instead", e)
+        return [arr for arr, _ in reader.frames_with_pts(start, end)]
 
 
 def _check_frame(video: Video, k: int) -> None:
@@ -86,16 +111,16 @@ def _check_frame(video: Video, k: int) -> None:
 def frame(video: Video, k: int) -> np.ndarray:
     """Frame ``k`` of the film."""
     _check_frame(video, k)
-    got = next(_frames(video, k, k + 1), None)
-    if got is None:
+    got = _frames(video, k, k + 1)
+    if not got:
         raise InputError(f"frame {k} could not be decoded")
-    return got
+    return got[0]
 
 
 def _window(video: Video, k: int, radius: int) -> tuple[int, list[np.ndarray]]:
     _check_frame(video, k)
     start = max(0, k - radius)
-    frames = list(_frames(video, start, min(video.frames, k + radius + 1)))
+    frames = _frames(video, start, min(video.frames, k + radius + 1))
     if k - start >= len(frames):
         raise InputError(f"frame {k} could not be decoded")
     return start, frames
