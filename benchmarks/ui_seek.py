@@ -1,5 +1,5 @@
 """How long the web app takes to show a late frame of a long film: reading in order from the first frame (what
-``oldfilm.ui.views`` did before) against seeking to the keyframe before it (``VideoReader.frame_stamps`` +
+``oldfilm.ui.views`` did before) against seeking to the keyframe before it (``VideoReader.frame_index`` +
 ``frames_at``, what it does now).
 
 Makes a long film by stream-copying a packaged clip N times end to end (no re-encode; every copy starts on a
@@ -7,8 +7,8 @@ keyframe), opens it in a throw-away work folder, and times, for a frame near the
   frame        the frame alone (the scrubber's picture);
   window       the 13 frames a before/after restores (``PREVIEW_RADIUS`` each side), read only;
   before/after ``views.before_after`` with the classical method (read + restore + PNG);
-each in order and by seeking. The first seek pays the film's one pass over its packets (``frame_stamps``,
-kept for later requests): it is timed on its own as "stamps". Checks that both ways give the same pictures.
+each in order and by seeking. The first seek pays the film's one pass over its packets (``frame_index``,
+kept for later requests): it is timed on its own as "index". Checks that both ways give the same pictures.
 
     OMP_NUM_THREADS=1 python benchmarks/ui_seek.py --clip bikes --copies 40
 """
@@ -82,10 +82,10 @@ def main() -> None:
         print(f"# {film.name}: {video.frames} frames {video.info['width']}x{video.info['height']}, "
               f"{film.stat().st_size / 2**20:.0f} MiB; frame {k}")
         st = film.stat()
-        t_stamps, _ = timed(lambda: views._stamps(film, st.st_mtime_ns, st.st_size))
+        t_index, _ = timed(lambda: views._index(film, st.st_mtime_ns, st.st_size))
         rows = {"frame": (lambda f: f(video, k, k + 1)), "window": (lambda f: f(video, k - r, k + r + 1))}
         print(f"{'':14s} {'in order':>9s} {'seek':>9s}")
-        print(f"{'stamps (once)':14s} {'':>9s} {t_stamps:8.2f}s")
+        print(f"{'index (once)':14s} {'':>9s} {t_index:8.2f}s")
         for name, call in rows.items():
             t_old, old = timed(lambda call=call: call(in_order))
             t_new, new = timed(lambda call=call: call(views._frames))

@@ -287,12 +287,14 @@ class VideoReader:
         return (f"{self.path}: {self.frames_lost} frame(s) lost to damage: {where}{more}; the survivors keep "
                 "their timestamps (picture and sound stay in sync)")
 
-    def frames_at(self, stamps: list[int]) -> Iterator[tuple[np.ndarray, int]]:
+    def frames_at(self, stamps: list[int], keys: dict[int, int] | None = None) -> Iterator[tuple[np.ndarray, int]]:
         """Yield ``(frame, pts)`` for exactly the frames whose (``frames_with_pts``) timestamps are
         ``stamps`` (increasing), seeking to the keyframe before the first instead of decoding from the start
         (aiming further back when the seek lands past it, as in MPEG program streams, or on frames an open
-        GOP shows before its keyframe). Raises ``InputError`` when one of them cannot be decoded this way (a
-        damaged file: read it in order with ``frames_with_pts`` instead)."""
+        GOP shows before its keyframe). ``keys`` (from ``frame_index``): frames count only from a keyframe
+        whose packet has the timestamp a read in order gave it (a demuxer may guess them otherwise after a
+        seek). Raises ``InputError`` when one of them cannot be decoded this way (a damaged file: read it in
+        order with ``frames_with_pts`` instead)."""
         if not stamps:
             return
         if self._container is None:  # a folder: the pts is the index
@@ -302,12 +304,12 @@ class VideoReader:
         want, k, back, step = stamps, 0, 0, self._frame_step() or 1
         while True:
             target = max(0, want[0] - back * step)
-            after = self._after_seek(target)
+            after = self._after_seek(target, keys)
             for frame, pts, keyed in after:
                 if pts < want[k]:
                     continue
                 if k == 0 and (pts > want[0] or not keyed):
-                    break  # landed past the first stamp, or before the keyframe is shown: aim further back
+                    break  # landed past the first stamp, or before a (trusted) keyframe is shown: aim further back
                 if pts != want[k]:
                     raise InputError(f"{self.path}: frame at pts {want[k]} not found after seeking")
                 yield self._to_array(frame), pts
@@ -315,18 +317,22 @@ class VideoReader:
                 if k == len(want):
                     return
             else:
-                raise InputError(f"{self.path}: {len(want) - k} frame(s) from pts {want[k]} not found after seeking")
+                if k:
+                    raise InputError(f"{self.path}: {len(want) - k} frame(s) from pts {want[k]} not found after "
+                                     "seeking")
             after.close()
             if target == 0:
                 raise InputError(f"{self.path}: frame at pts {want[0]} not found after seeking")
             back = max(16, back * 16)
 
-    def _after_seek(self, target: int) -> Iterator[tuple[av.VideoFrame, int, bool]]:
+    def _after_seek(self, target: int, keys: dict[int, int] | None) -> Iterator[tuple[av.VideoFrame, int, bool]]:
         """``(frame, pts, keyed)`` for the frames decoded after seeking to the keyframe at or before
-        ``target``; ``keyed``: a key frame has been shown by then."""
+        ``target``; ``keyed``: a key frame (whose packet ``keys`` trusts) has been shown by then."""
         self._container.seek(target, stream=self._stream, backward=True, any_frame=False)
-        last, keyed = None, False
+        last, keyed, trusted = None, False, set()
         for packet in self._container.demux(self._stream):
+            if packet.is_keyframe and (keys is None or keys.get(packet.pos) == packet.pts):
+                trusted.add(packet.pts)
             try:
                 decoded = packet.decode()
             except av.error.FFmpegError:
@@ -335,16 +341,18 @@ class VideoReader:
                 pts = frame.pts if frame.pts is not None else (last + 1 if last is not None else 0)
                 if last is not None and pts <= last:
                     pts = last + 1
-                last, keyed = pts, keyed or bool(frame.key_frame)
+                last, keyed = pts, keyed or (frame.key_frame and frame.pts in trusted)
                 yield frame, pts, keyed
 
-    def frame_stamps(self) -> list[int] | None:
-        """Every frame's timestamp in ``frames_with_pts`` order, read from the packets (decoding only up to
-        the first frame): frame index → the stamp ``frames_at`` takes. None when the packets cannot tell (one
-        without a timestamp, two with the same, a corrupt one, a first frame the decoder drops)."""
+    def frame_index(self) -> tuple[list[int], dict[int, int]] | None:
+        """What ``frames_at`` needs to find frames by number, read from the packets (decoding only up to the
+        first frame): every frame's timestamp in ``frames_with_pts`` order (frame index → pts), and each
+        keyframe packet's byte position → pts. None when the packets cannot tell (one without a timestamp
+        or a position, two with one timestamp, a corrupt one, a first frame the decoder drops)."""
         if self._container is None:
-            return list(range(len(self._files)))
+            return list(range(len(self._files))), {}
         stamps: list[int] = []
+        keys: dict[int, int] = {}
         first = None
         with av.open(str(self.path), metadata_errors="ignore") as c:  # a second demux: this one's stays put
             stream = c.streams[self._stream.index]
@@ -356,6 +364,10 @@ class VideoReader:
                 if packet.is_discard:
                     continue  # dropped by the decoder too (an edit list starting past it)
                 stamps.append(packet.pts)
+                if packet.is_keyframe:
+                    if packet.pos is None or packet.pos < 0:
+                        return None
+                    keys[packet.pos] = packet.pts
                 if first is None:
                     try:
                         first = next((f.pts for f in packet.decode()), None)
@@ -364,7 +376,7 @@ class VideoReader:
         stamps.sort()
         if not stamps or first != stamps[0] or len(set(stamps)) != len(stamps):
             return None
-        return stamps
+        return stamps, keys
 
     def __iter__(self) -> Iterator[np.ndarray]:
         for arr, _ in self.frames_with_pts():

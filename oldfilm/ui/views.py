@@ -74,14 +74,13 @@ def data_uri(frame: np.ndarray) -> str:
 
 
 @functools.lru_cache(maxsize=16)
-def _stamps(source: Path, mtime_ns: int, size: int) -> tuple[int, ...] | None:
-    """The film's frame timestamps (``VideoReader.frame_stamps``), read once per film while it is unchanged:
-    one pass over its packets, no decoding."""
+def _index(source: Path, mtime_ns: int, size: int) -> tuple[list[int], dict[int, int]] | None:
+    """The film's frame timestamps and keyframe positions (``VideoReader.frame_index``), read once per film
+    while it is unchanged: one pass over its packets, no decoding. Callers must not change them."""
     from oldfilm.io.video import open_video
 
     with open_video(source) as reader:
-        stamps = reader.frame_stamps()
-    return None if stamps is None else tuple(stamps)
+        return reader.frame_index()
 
 
 def _frames(video: Video, start: int, end: int) -> list[np.ndarray]:
@@ -90,14 +89,14 @@ def _frames(video: Video, start: int, end: int) -> list[np.ndarray]:
     seek fails, as on a damaged file) by decoding from the first frame."""
     from oldfilm.io.video import open_video
 
-    stamps = None
+    index = None
     if start > 0:
         st = video.source.stat()
-        stamps = _stamps(video.source, st.st_mtime_ns, st.st_size)
+        index = _index(video.source, st.st_mtime_ns, st.st_size)
     with open_video(video.source) as reader:
-        if stamps is not None and len(stamps) == video.frames:
+        if index is not None and len(index[0]) == video.frames:
             try:
-                return [arr for arr, _ in reader.frames_at(list(stamps[start:end]))]
+                return [arr for arr, _ in reader.frames_at(index[0][start:end], index[1])]
             except InputError as e:
                 log.info("%s; reading from the first frame instead", e)
         return [arr for arr, _ in reader.frames_with_pts(start, end)]
