@@ -5,51 +5,31 @@ image sequence."""
 
 from __future__ import annotations
 
-from fractions import Fraction
 from pathlib import Path
 
-import av
 import numpy as np
 import pytest
 
 from oldfilm.io.video import VideoReader, VideoWriter, info_for, open_video
-from tests.clips import moving_clip
+from tests.clips import moving_clip, write_clip
 
 T = 48
 GOP = 8
-
-
-def encode(path: Path, frames: np.ndarray, codec: str, fmt: str | None = None,
-           options: dict[str, str] | None = None, pts: list[int] | None = None) -> Path:
-    """(T, H, W, 3) uint8 frames encoded with ``codec`` into container ``fmt`` (timestamps in ms if given)."""
-    with av.open(str(path), "w", format=fmt) as c:
-        s = c.add_stream(codec, rate=25, options=options or {})
-        s.width, s.height, s.pix_fmt = frames.shape[2], frames.shape[1], "yuv420p"
-        if pts is not None:
-            s.time_base = Fraction(1, 1000)
-        for i, f in enumerate(frames):
-            vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(f), format="rgb24")
-            if pts is not None:
-                vf.pts, vf.time_base = pts[i], Fraction(1, 1000)
-            for p in s.encode(vf):
-                c.mux(p)
-        for p in s.encode():
-            c.mux(p)
-    return path
 
 
 def films(tmp: Path) -> dict[str, Path]:
     frames = moving_clip(t=T, h=32, w=48, channels=3, step=3)
     gaps = np.random.default_rng(0).choice([40, 40, 40, 80, 200], T)  # 25 fps, with dropped frames and holds
     x264 = {"g": str(GOP), "keyint_min": str(GOP), "sc_threshold": "0", "bf": "2"}
+    mpeg2 = {"g": str(GOP), "bf": "2"}  # open GOPs: B-frames after a keyframe shown before it
     seq = tmp / "dpx"
     with VideoWriter(seq, info_for(frames[0]), codec="dpx") as w:
         for f in frames:
             w.write(f)
     return {
-        "h264-vfr": encode(tmp / "vfr.mp4", frames, "libx264", options=x264, pts=[int(p) for p in np.cumsum(gaps)]),
-        "mpeg2-open-gop": encode(tmp / "open.ts", frames, "mpeg2video", "mpegts", {"g": str(GOP), "bf": "2"}),
-        "mpeg2-open-gop-mp4": encode(tmp / "open.mp4", frames, "mpeg2video", options={"g": str(GOP), "bf": "2"}),
+        "h264-vfr": write_clip(tmp / "vfr.mp4", frames, options=x264, pts=[int(p) for p in np.cumsum(gaps)]),
+        "mpeg2-open-gop": write_clip(tmp / "open.ts", frames, codec="mpeg2video", options=mpeg2, fmt="mpegts"),
+        "mpeg2-open-gop-mp4": write_clip(tmp / "open.mp4", frames, codec="mpeg2video", options=mpeg2),
         "dpx-sequence": seq,
     }
 
@@ -98,6 +78,6 @@ def test_a_late_frame_decodes_about_a_gop_not_the_film(made: dict[str, Path], mo
 
 def test_no_index_without_timestamps(tmp_path: Path) -> None:
     """A raw H.264 stream has no timestamps: frames can only be found by reading in order."""
-    raw = encode(tmp_path / "raw.h264", moving_clip(t=12, h=32, w=48, channels=3), "libx264", "h264")
+    raw = write_clip(tmp_path / "raw.h264", moving_clip(t=12, h=32, w=48, channels=3), fmt="h264")
     with open_video(raw) as r:
         assert r.frame_index() is None
