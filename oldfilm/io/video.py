@@ -361,18 +361,18 @@ class VideoReader:
                     continue  # the end-of-stream flush
                 if packet.pts is None or packet.size == 0 or packet.is_corrupt:
                     return None
-                if packet.is_discard:
-                    continue  # dropped by the decoder too (an edit list starting past it)
-                stamps.append(packet.pts)
-                if packet.is_keyframe:
-                    if packet.pos is None or packet.pos < 0:
-                        return None
-                    keys[packet.pos] = packet.pts
                 if first is None:
                     try:
                         first = next((f.pts for f in packet.decode()), None)
                     except av.error.FFmpegError:
                         return None
+                if packet.is_discard:
+                    continue  # its frame is dropped by the decoder (an edit list starting past it)
+                stamps.append(packet.pts)
+                if packet.is_keyframe:
+                    if packet.pos is None or packet.pos < 0:
+                        return None
+                    keys[packet.pos] = packet.pts
         stamps.sort()
         if not stamps or first != stamps[0] or len(set(stamps)) != len(stamps):
             return None
