@@ -93,12 +93,13 @@ def _frames(video: Video, start: int, end: int) -> list[np.ndarray]:
     if start > 0:
         st = video.source.stat()
         index = _index(video.source, st.st_mtime_ns, st.st_size)
-    with open_video(video.source) as reader:
-        if index is not None and len(index[0]) == video.frames:
-            try:
+    if index is not None and len(index[0]) == video.frames:
+        try:
+            with open_video(video.source) as reader:
                 return [arr for arr, _ in reader.frames_at(index[0][start:end], index[1])]
-            except InputError as e:
-                log.info("%s; reading from the first frame instead", e)
+        except InputError as e:
+            log.info("%s; reading from the first frame instead", e)
+    with open_video(video.source) as reader:  # a fresh reader: a failed seek leaves one mid-film
         return [arr for arr, _ in reader.frames_with_pts(start, end)]
 
 

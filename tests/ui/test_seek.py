@@ -11,6 +11,7 @@ import cv2
 import numpy as np
 import pytest
 
+from oldfilm.errors import InputError
 from oldfilm.io.video import VideoReader, open_video
 from oldfilm.ui import views
 from oldfilm.ui.workspace import Workspace
@@ -98,3 +99,22 @@ def test_stream_without_timestamps_is_read_in_order(tmp_path: Path) -> None:
         assert np.array_equal(views.frame(video, k), ref[k]), k
     ba = views.before_after(video, 10, "classical")
     assert ba["window"] == [4, 12] and ba["before"] == views.data_uri(ref[10])
+
+
+def test_a_seek_that_fails_falls_back_to_reading_in_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A seek that does not find its frame (a damaged packet) leaves its reader mid-film: the frames then come
+    from reading a fresh one in order."""
+    frames = moving_clip(t=T, h=32, w=48, channels=3)
+    clip = write_clip(tmp_path / "film.mp4", frames, options={"g": str(GOP), "bf": "2"})
+    frames_at = VideoReader.frames_at
+
+    def failing(self: VideoReader, stamps: list[int], keys: dict[int, int] | None = None) -> Iterator:  # type: ignore[type-arg]
+        for _ in frames_at(self, stamps, keys):
+            raise InputError(f"{self.path}: frame at pts {stamps[0]} not found after seeking")
+        yield from ()
+
+    monkeypatch.setattr(VideoReader, "frames_at", failing)
+    video = Workspace(tmp_path / "work").add_path(str(clip))
+    ref = in_order(clip)
+    for k in (T - 2, GOP + 3):
+        assert np.array_equal(views.frame(video, k), ref[k]), k
