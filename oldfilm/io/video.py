@@ -327,7 +327,8 @@ class VideoReader:
 
     def _after_seek(self, target: int, keys: dict[int, int] | None) -> Iterator[tuple[av.VideoFrame, int, bool]]:
         """``(frame, pts, keyed)`` for the frames decoded after seeking to the keyframe at or before
-        ``target``; ``keyed``: a key frame (whose packet ``keys`` trusts) has been shown by then."""
+        ``target``; ``keyed``: a key frame (whose packet ``keys`` trusts) has been shown by then. InputError at
+        a packet that does not decode."""
         self._container.seek(target, stream=self._stream, backward=True, any_frame=False)
         last, keyed, trusted = None, False, set()
         for packet in self._container.demux(self._stream):
@@ -335,8 +336,8 @@ class VideoReader:
                 trusted.add(packet.pts)
             try:
                 decoded = packet.decode()
-            except av.error.FFmpegError:
-                continue
+            except av.error.FFmpegError:  # a read in order drops its frame: the stamps after it would shift
+                raise InputError(f"{self.path}: a packet after pts {last} could not be decoded") from None
             for frame in decoded:
                 pts = frame.pts if frame.pts is not None else (last + 1 if last is not None else 0)
                 if last is not None and pts <= last:
@@ -348,31 +349,30 @@ class VideoReader:
         """What ``frames_at`` needs to find frames by number, read from the packets (decoding only up to the
         first frame): every frame's timestamp in ``frames_with_pts`` order (frame index → pts), and each
         keyframe packet's byte position → pts. None when the packets cannot tell (one without a timestamp
-        or a position, two with one timestamp, a corrupt one, a first frame the decoder drops)."""
+        or a position, two with one timestamp, a corrupt one, a read error, a first frame the decoder drops)."""
         if self._container is None:
             return list(range(len(self._files))), {}
         stamps: list[int] = []
         keys: dict[int, int] = {}
         first = None
-        with av.open(str(self.path), metadata_errors="ignore") as c:  # a second demux: this one's stays put
-            stream = c.streams[self._stream.index]
-            for packet in c.demux(stream):
-                if packet.pts is None and packet.size == 0:
-                    continue  # the end-of-stream flush
-                if packet.pts is None or packet.size == 0 or packet.is_corrupt:
-                    return None
-                if first is None:
-                    try:
+        try:
+            with av.open(str(self.path), metadata_errors="ignore") as c:  # a second demux: this one's stays put
+                for packet in c.demux(c.streams[self._stream.index]):
+                    if packet.pts is None and packet.size == 0:
+                        continue  # the end-of-stream flush
+                    if packet.pts is None or packet.size == 0 or packet.is_corrupt:
+                        return None
+                    if first is None:
                         first = next((f.pts for f in packet.decode()), None)
-                    except av.error.FFmpegError:
-                        return None
-                if packet.is_discard:
-                    continue  # its frame is dropped by the decoder (an edit list starting past it)
-                stamps.append(packet.pts)
-                if packet.is_keyframe:
-                    if packet.pos is None or packet.pos < 0:
-                        return None
-                    keys[packet.pos] = packet.pts
+                    if packet.is_discard:
+                        continue  # its frame is dropped by the decoder (an edit list starting past it)
+                    stamps.append(packet.pts)
+                    if packet.is_keyframe:
+                        if packet.pos is None or packet.pos < 0:
+                            return None
+                        keys[packet.pos] = packet.pts
+        except av.error.FFmpegError:
+            return None
         stamps.sort()
         if not stamps or first != stamps[0] or len(set(stamps)) != len(stamps):
             return None
