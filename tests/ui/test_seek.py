@@ -15,6 +15,7 @@ from oldfilm.errors import InputError
 from oldfilm.io.video import VideoReader, open_video
 from oldfilm.ui import views
 from oldfilm.ui.workspace import Workspace
+from tests.batch.film import damaged, film
 from tests.clips import add_dust, moving_clip, write_clip
 
 T, GOP = 40, 8
@@ -118,3 +119,23 @@ def test_a_seek_that_fails_falls_back_to_reading_in_order(tmp_path: Path, monkey
     ref = in_order(clip)
     for k in (T - 2, GOP + 3):
         assert np.array_equal(views.frame(video, k), ref[k]), k
+
+
+def test_damage_between_the_keyframe_and_the_frame_reads_in_order(tmp_path: Path) -> None:
+    """Reading in order drops the frames of packets that do not decode, so the frames after them move up: a
+    seek that decodes such a packet gives way to reading in order, and shows the frame reading in order does."""
+    bad = damaged(film(tmp_path / "in.mp4"), tmp_path / "bad.mp4", zeroed=512)
+    with open_video(bad) as r:
+        ref = list(r.frames_with_pts())
+    with open_video(bad) as r:
+        index = r.frame_index()
+    assert index is not None
+    stamps, got = index[0], [p for _, p in ref]
+    lost = sorted(set(stamps) - set(got))
+    key = {i: max(p for p in index[1].values() if p <= stamps[i]) for i in range(len(ref))}
+    moved = [i for i in range(len(ref)) if got[i] != stamps[i] and stamps[i] in got  # moved up by a lost frame
+             and key[i] < lost[0] < stamps[i]]  # ... and its seek decodes the damage
+    assert lost and moved
+    video = Workspace(tmp_path / "work").add_path(str(bad))
+    for i in (moved[0], moved[-1]):
+        assert np.array_equal(views.frame(video, i), ref[i][0]), i
