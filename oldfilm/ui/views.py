@@ -93,7 +93,10 @@ def _frames(video: Video, start: int, end: int) -> list[np.ndarray]:
     if start > 0:
         st = video.source.stat()
         index = _index(video.source, st.st_mtime_ns, st.st_size)
-    if index is not None and len(index[0]) == video.frames:
+    # the packets number the frames as reading in order does when they are as many as the frames decoded, or
+    # no more than the container's count (it counts the packets an edit list drops)
+    stated = video.info.get("frame_count") == video.frames
+    if index is not None and (len(index[0]) == video.frames or stated and len(index[0]) < video.frames):
         try:
             with open_video(video.source) as reader:
                 return [arr for arr, _ in reader.frames_at(index[0][start:end], index[1])]

@@ -139,3 +139,20 @@ def test_damage_between_the_keyframe_and_the_frame_reads_in_order(tmp_path: Path
     video = Workspace(tmp_path / "work").add_path(str(bad))
     for i in (moved[0], moved[-1]):
         assert np.array_equal(views.frame(video, i), ref[i][0]), i
+
+
+def test_edit_list_that_drops_frames(tmp_path: Path, decoded: list[int]) -> None:
+    """An MP4 whose first frames have negative timestamps: its edit list drops them, the container still
+    counts them. Frames are numbered as reading in order numbers them, and found by seeking."""
+    frames = moving_clip(t=T, h=32, w=48, channels=3)
+    clip = write_clip(tmp_path / "film.mp4", frames, options={"g": str(GOP), "bf": "0"},
+                      pts=[40 * (i - 3) for i in range(T)])
+    video = Workspace(tmp_path / "work").add_path(str(clip))
+    ref = in_order(clip)
+    assert video.info["frame_count"] == video.frames == T and len(ref) == T - 3
+    for k in (T - 4, GOP + 1):
+        decoded.clear()
+        assert np.array_equal(views.frame(video, k), ref[k]), k
+        assert 1 <= len(decoded) <= 2 * GOP, (k, len(decoded))
+    with pytest.raises(InputError, match="could not be decoded"):
+        views.frame(video, T - 2)
