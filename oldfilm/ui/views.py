@@ -90,7 +90,7 @@ def _frames(video: Video, start: int, end: int) -> list[np.ndarray]:
     from oldfilm.io.video import open_video
 
     index = None
-    if start > 0:
+    if start > 0 and video.source.exists():  # (a film gone missing is open_video's error to report)
         st = video.source.stat()
         index = _index(video.source, st.st_mtime_ns, st.st_size)
     # the packets number the frames as reading in order does when they are as many as the frames decoded, or
