@@ -41,11 +41,13 @@ def add_dust(frames: np.ndarray, seed: int = 1, specks: int = 12) -> np.ndarray:
 
 
 def write_clip(path: Path, frames: np.ndarray, fps: int = 25, audio: bool = False, codec: str = "libx264",
-               pts: list[int] | None = None, rotation: int = 0) -> Path:
+               pts: list[int] | None = None, rotation: int = 0, options: dict[str, str] | None = None,
+               fmt: str | None = None) -> Path:
     """Encode (T, H, W, C) uint8 frames; optionally a sine audio track, explicit pts (time base 1/1000), a
-    display rotation."""
-    c = av.open(str(path), "w")
-    s = c.add_stream(codec, rate=fps)
+    display rotation, encoder ``options`` (GOP size, B-frames: ``{"g": "8", "bf": "2"}``), a container
+    format ``fmt`` (else from the suffix)."""
+    c = av.open(str(path), "w", format=fmt)
+    s = c.add_stream(codec, rate=fps, options=options or {})
     s.width, s.height = frames.shape[2], frames.shape[1]
     odd = s.width % 2 or s.height % 2
     s.pix_fmt = "bgr0" if codec == "ffv1" else ("yuv444p" if codec == "libx264" and odd else "yuv420p")

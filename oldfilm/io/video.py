@@ -226,38 +226,96 @@ class VideoReader:
         return (f"{self.path}: {self.frames_lost} frame(s) lost to damage: {where}{more}; the survivors keep "
                 "their timestamps (picture and sound stay in sync)")
 
-    def frames_at(self, stamps: list[int]) -> Iterator[tuple[np.ndarray, int]]:
+    def frames_at(self, stamps: list[int], keys: dict[int, int] | None = None) -> Iterator[tuple[np.ndarray, int]]:
         """Yield ``(frame, pts)`` for exactly the frames whose (``frames_with_pts``) timestamps are
-        ``stamps`` (increasing), seeking to the keyframe before the first instead of decoding from the start.
-        Raises ``InputError`` when one of them cannot be decoded this way (a damaged file: read it in order
-        with ``frames_with_pts`` instead)."""
+        ``stamps`` (increasing), seeking to the keyframe before the first instead of decoding from the start
+        (aiming further back when the seek lands past it, as in MPEG program streams, or on frames an open
+        GOP shows before its keyframe). ``keys`` (from ``frame_index``): frames count only from a keyframe
+        whose packet has the timestamp a read in order gave it (a demuxer may guess them otherwise after a
+        seek). Raises ``InputError`` when one of them cannot be decoded this way (a damaged file: read it in
+        order with ``frames_with_pts`` instead)."""
         if not stamps:
             return
         if self._container is None:  # a folder: the pts is the index
             for i, p in enumerate(stamps):
                 yield next(images.read_folder([self._files[p]], self.info))[0], stamps[i]
             return
-        self._container.seek(max(0, stamps[0]), stream=self._stream, backward=True, any_frame=False)
-        want, k, last = stamps, 0, None
-        for packet in self._container.demux(self._stream):
-            try:
-                decoded = packet.decode()
-            except av.error.FFmpegError:
-                continue
-            for frame in decoded:
-                pts = frame.pts if frame.pts is not None else (last + 1 if last is not None else 0)
-                if last is not None and pts <= last:
-                    pts = last + 1
-                last = pts
+        want, k, back, step = stamps, 0, 0, self._frame_step() or 1
+        while True:
+            target = max(0, want[0] - back * step)
+            after = self._after_seek(target, keys)
+            for frame, pts, keyed in after:
                 if pts < want[k]:
                     continue
+                if k == 0 and (pts > want[0] or not keyed):
+                    break  # landed past the first stamp, or before a (trusted) keyframe is shown: aim further back
                 if pts != want[k]:
                     raise InputError(f"{self.path}: frame at pts {want[k]} not found after seeking")
                 yield self._to_array(frame), pts
                 k += 1
                 if k == len(want):
                     return
-        raise InputError(f"{self.path}: {len(want) - k} frame(s) from pts {want[k]} not found after seeking")
+            else:
+                if k:
+                    raise InputError(f"{self.path}: {len(want) - k} frame(s) from pts {want[k]} not found after "
+                                     "seeking")
+            after.close()
+            if target == 0:
+                raise InputError(f"{self.path}: frame at pts {want[0]} not found after seeking")
+            back = max(16, back * 16)
+
+    def _after_seek(self, target: int, keys: dict[int, int] | None) -> Iterator[tuple[av.VideoFrame, int, bool]]:
+        """``(frame, pts, keyed)`` for the frames decoded after seeking to the keyframe at or before
+        ``target``; ``keyed``: a key frame (whose packet ``keys`` trusts) has been shown by then. InputError at
+        a packet that does not decode."""
+        self._container.seek(target, stream=self._stream, backward=True, any_frame=False)
+        last, keyed, trusted = None, False, set()
+        for packet in self._container.demux(self._stream):
+            if packet.is_keyframe and (keys is None or keys.get(packet.pos) == packet.pts):
+                trusted.add(packet.pts)
+            try:
+                decoded = packet.decode()
+            except av.error.FFmpegError:  # a read in order drops its frame: the stamps after it would shift
+                raise InputError(f"{self.path}: a packet after pts {last} could not be decoded") from None
+            for frame in decoded:
+                pts = frame.pts if frame.pts is not None else (last + 1 if last is not None else 0)
+                if last is not None and pts <= last:
+                    pts = last + 1
+                last, keyed = pts, keyed or (frame.key_frame and frame.pts in trusted)
+                yield frame, pts, keyed
+
+    def frame_index(self) -> tuple[list[int], dict[int, int]] | None:
+        """What ``frames_at`` needs to find frames by number, read from the packets (decoding only up to the
+        first frame): every frame's timestamp in ``frames_with_pts`` order (frame index → pts), and each
+        keyframe packet's byte position → pts. None when the packets cannot tell (one without a timestamp
+        or a position, two with one timestamp, a corrupt one, a read error, a first frame the decoder drops)."""
+        if self._container is None:
+            return list(range(len(self._files))), {}
+        stamps: list[int] = []
+        keys: dict[int, int] = {}
+        first = None
+        try:
+            with av.open(str(self.path), metadata_errors="ignore") as c:  # a second demux: this one's stays put
+                for packet in c.demux(c.streams[self._stream.index]):
+                    if packet.pts is None and packet.size == 0:
+                        continue  # the end-of-stream flush
+                    if packet.pts is None or packet.size == 0 or packet.is_corrupt:
+                        return None
+                    if first is None:
+                        first = next((f.pts for f in packet.decode()), None)
+                    if packet.is_discard:
+                        continue  # its frame is dropped by the decoder (an edit list starting past it)
+                    stamps.append(packet.pts)
+                    if packet.is_keyframe:
+                        if packet.pos is None or packet.pos < 0:
+                            return None
+                        keys[packet.pos] = packet.pts
+        except av.error.FFmpegError:
+            return None
+        stamps.sort()
+        if not stamps or first != stamps[0] or len(set(stamps)) != len(stamps):
+            return None
+        return stamps, keys
 
     def __iter__(self) -> Iterator[np.ndarray]:
         for arr, _ in self.frames_with_pts():

@@ -4,10 +4,11 @@ metrics with the per-frame flicker series, and the methods this install can run.
 from __future__ import annotations
 
 import base64
+import functools
 import json
+import logging
 import math
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,8 @@ import numpy as np
 
 from oldfilm.errors import InputError, UsageError
 from oldfilm.ui.workspace import ColourRef, Video, write_json
+
+log = logging.getLogger("oldfilm")
 
 PREVIEW_RADIUS = 6
 """Frames each side of the chosen one that the before/after restores (the classical restorer's temporal
@@ -70,12 +73,37 @@ def data_uri(frame: np.ndarray) -> str:
     return "data:image/png;base64," + base64.b64encode(png(frame)).decode()
 
 
-def _frames(video: Video, start: int, end: int) -> Iterator[np.ndarray]:
+@functools.lru_cache(maxsize=16)
+def _index(source: Path, mtime_ns: int, size: int) -> tuple[list[int], dict[int, int]] | None:
+    """The film's frame timestamps and keyframe positions (``VideoReader.frame_index``), read once per film
+    while it is unchanged: one pass over its packets, no decoding. Callers must not change them."""
     from oldfilm.io.video import open_video
 
-    with open_video(video.source) as reader:
-        for arr, _ in reader.frames_with_pts(start, end):
-            yield arr
+    with open_video(source) as reader:
+        return reader.frame_index()
+
+
+def _frames(video: Video, start: int, end: int) -> list[np.ndarray]:
+    """Frames [start, end) of the film, as reading it in order gives them: past its first frame by seeking
+    to the keyframe before ``start`` (``frames_at``) when its frame timestamps are known, else (or when the
+    seek fails, as on a damaged file) by decoding from the first frame."""
+    from oldfilm.io.video import open_video
+
+    index = None
+    if start > 0 and video.source.exists():  # (a film gone missing is open_video's error to report)
+        st = video.source.stat()
+        index = _index(video.source, st.st_mtime_ns, st.st_size)
+    # the packets number the frames as reading in order does when they are as many as the frames decoded, or
+    # no more than the container's count (it counts the packets an edit list drops)
+    stated = video.info.get("frame_count") == video.frames
+    if index is not None and (len(index[0]) == video.frames or stated and len(index[0]) < video.frames):
+        try:
+            with open_video(video.source) as reader:
+                return [arr for arr, _ in reader.frames_at(index[0][start:end], index[1])]
+        except InputError as e:
+            log.info("%s; reading from the first frame instead", e)
+    with open_video(video.source) as reader:  # a fresh reader: a failed seek leaves one mid-film
+        return [arr for arr, _ in reader.frames_with_pts(start, end)]
 
 
 def _check_frame(video: Video, k: int) -> None:
@@ -86,16 +114,16 @@ def _check_frame(video: Video, k: int) -> None:
 def frame(video: Video, k: int) -> np.ndarray:
     """Frame ``k`` of the film."""
     _check_frame(video, k)
-    got = next(_frames(video, k, k + 1), None)
-    if got is None:
+    got = _frames(video, k, k + 1)
+    if not got:
         raise InputError(f"frame {k} could not be decoded")
-    return got
+    return got[0]
 
 
 def _window(video: Video, k: int, radius: int) -> tuple[int, list[np.ndarray]]:
     _check_frame(video, k)
     start = max(0, k - radius)
-    frames = list(_frames(video, start, min(video.frames, k + radius + 1)))
+    frames = _frames(video, start, min(video.frames, k + radius + 1))
     if k - start >= len(frames):
         raise InputError(f"frame {k} could not be decoded")
     return start, frames
