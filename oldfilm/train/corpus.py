@@ -28,7 +28,7 @@ from oldfilm.errors import InputError
 
 log = logging.getLogger("oldfilm.train")
 
-TRAIN_VIDEOS = ("bigbuckbunny", "city")
+TRAIN_VIDEOS = ("bigbuckbunny", "city", "office")
 """Packaged clips (``oldfilm.io.sources.CLIPS`` keys) used for training; all have role "train"."""
 
 SKIMAGE_PHOTOS = (
@@ -113,10 +113,14 @@ def save_corpus(root: Path, videos: dict[str, np.ndarray], stills: dict[str, np.
 
 def load_corpus(root: Path | None = None) -> Corpus:
     """The corpus under ``root`` (built on first use)."""
+    default = root is None
     root = Path(root) if root is not None else corpus_dir()
     if not (root / "manifest.json").exists():
         build_corpus(root)
     manifest = json.loads((root / "manifest.json").read_text())
+    if default and not set(TRAIN_VIDEOS) <= set(manifest["videos"]):  # a source added since the cache was made
+        build_corpus(root)
+        manifest = json.loads((root / "manifest.json").read_text())
     videos = {n: np.load(root / "videos" / f"{n}.npy", mmap_mode="r") for n in manifest["videos"]}
     still = {n: np.load(root / "stills" / f"{n}.npy") for n in manifest["stills"]}
     if not videos and not still:

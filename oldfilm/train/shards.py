@@ -35,8 +35,12 @@ _U16 = 65535.0
 
 def shard_key(cfg: DataConfig, seed: int, multiple: int, guided: bool, guide: str = "") -> str:
     """A short hash of everything a shard's samples depend on."""
+    from oldfilm.train.corpus import TRAIN_VIDEOS
+
+    # version 2: the default corpus's videos are part of the key (the dlib office clip joined them)
+    videos = {} if cfg.corpus else {"videos": list(TRAIN_VIDEOS)}
     blob = json.dumps({"data": asdict(cfg), "seed": seed, "multiple": multiple, "guided": guided,
-                       "version": 1, **({"guide": guide} if guide else {})}, sort_keys=True, default=str)
+                       "version": 2, **videos, **({"guide": guide} if guide else {})}, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 

@@ -46,3 +46,24 @@ def test_held_out_frames_never_reach_the_cache(tmp_path, monkeypatch) -> None:
     assert [p.name for p in (tmp_path / "cache" / "sources").iterdir()] == [path.name]
     with pytest.raises(InputError):
         packaged_clip("no-such-clip")
+
+
+def test_a_folder_of_frames_is_cached_as_a_folder_and_reads_as_a_clip(tmp_path, monkeypatch) -> None:
+    """The dlib office frames (a training source) are a folder of JPEGs inside their Debian package."""
+    import cv2
+
+    assert CLIPS["office"].role == "train" and CLIPS["office"].kind == "deb"
+    monkeypatch.setenv("OLDFILM_CACHE", str(tmp_path / "cache"))
+
+    def frames(_clip, tmp):  # stands in for apt-get download + dpkg-deb -x
+        folder = tmp / "tree" / "video_frames"
+        folder.mkdir(parents=True)
+        for i, f in enumerate(moving_clip(t=5, h=24, w=32, channels=1)):
+            cv2.imwrite(str(folder / f"frame_{100 + i:06d}.jpg"), f)
+        return folder
+
+    monkeypatch.setattr(sources, "_fetch_deb", frames)
+    path = packaged_clip("office")
+    assert path.is_dir() and path.name == "office-video_frames"
+    with open_video(path) as r:
+        assert sum(1 for _ in r) == 5
