@@ -307,6 +307,18 @@ TRAIN_PRESETS: dict[str, TrainConfig] = {
         loss=LossConfig(relative=True, temporal=0.1), steps=6000, batch_size=4, lr=1e-4, warmup=50,
         ema=0.995, workers=1, threads=1, log_every=5, val_every=500, checkpoint_minutes=5.0,
     ),
+    # run F (session 6): run E's recipe with real low-light camera footage in the corpus (the dlib office
+    # frames, ``TRAIN_VIDEOS``) and soft clean clips (``soft_prob``); E's validation fell while its training
+    # gain rose (33.36 → 32.76 dB on light from step 500 to 1,000), so validation every 250 steps
+    "quality-cpu-real": TrainConfig(
+        name="quality-cpu-real", model=MODEL_PRESETS["quality"],
+        data=DataConfig(frames=5, crop=(96, 128), degrade="transfer-light",
+                        degrade_extra=("light", "transfer-light", "medium", "transfer", "heavy"), weave=False,
+                        low_key_prob=0.35, soft_prob=0.3, long_prob=0.5, long_frames=12, long_crop=(64, 80),
+                        shard_count=300, shard_size=16),
+        loss=LossConfig(relative=True, temporal=0.1), steps=4000, batch_size=4, lr=1e-4, warmup=50,
+        ema=0.995, workers=1, threads=1, log_every=5, val_every=250, checkpoint_minutes=5.0,
+    ),
     # the recipe at scale, for a GPU
     "fast-gpu": TrainConfig(name="fast-gpu", data=DataConfig(degrade_extra=("light",)), steps=100_000,
                             batch_size=16, workers=8, val_every=2000),
