@@ -67,4 +67,13 @@ STRESS_TRAIN = BenchConfig("stress-train", (Window(40, 32, clip="city", max_side
                                             Window(90, 32, clip="bigbuckbunny", max_side=480)),
                            presets=("stress",), noref_every=4, by_clip=True)
 """The stress damage on windows of the *training* clips: what the classical restorer is tuned on."""
-SUITES = {"quick": QUICK, "full": FULL, "stress": STRESS, "stress-train": STRESS_TRAIN}
+PRESETS_TRAIN = BenchConfig("presets-train", (Window(40, 24, clip="city", max_side=480),
+                                              Window(130, 24, clip="city", max_side=480),
+                                              Window(10, 24, clip="bigbuckbunny", max_side=480),
+                                              Window(90, 24, clip="bigbuckbunny", max_side=480),
+                                              Window(20, 24, clip="office"), Window(100, 24, clip="office")),
+                            by_clip=True)
+"""The light/medium/heavy presets on windows of the *training* clips (the dlib office frames among them: real
+low-light camera footage): what the classical restorer's preset behaviour is tuned on."""
+SUITES = {"quick": QUICK, "full": FULL, "stress": STRESS, "stress-train": STRESS_TRAIN,
+          "presets-train": PRESETS_TRAIN}
