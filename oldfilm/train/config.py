@@ -231,6 +231,18 @@ def load_config(path_or_name: str | Path) -> TrainConfig:
 _TINY_MODEL = RTNConfig(name="tiny", scale=2, hidden=8, embed=8, groups=1, depth=2, window=4, shift=2, heads=2,
                         tail=1, shuffle_channels=4)
 
+_QUALITY_CPU = TrainConfig(
+    name="quality-cpu", model=MODEL_PRESETS["quality"],
+    data=DataConfig(frames=5, crop=(96, 128), degrade="transfer-light",
+                    degrade_extra=("light", "transfer-light", "medium", "transfer", "heavy"), weave=False,
+                    low_key_prob=0.35, shard_count=200, shard_size=16),
+    loss=LossConfig(relative=True, temporal=0.1), steps=8000, batch_size=4, lr=2e-4, warmup=50,
+    ema=0.995, workers=1, threads=1, log_every=5, val_every=500, checkpoint_minutes=5.0,
+)
+_QUALITY_CPU_LONG = replace(
+    _QUALITY_CPU, name="quality-cpu-long", steps=6000, lr=1e-4,
+    data=replace(_QUALITY_CPU.data, long_prob=0.5, long_frames=12, long_crop=(64, 80), shard_count=300))
+
 _GUIDED_CPU = TrainConfig(
     name="guided-cpu", model=MODEL_PRESETS["guided"],
     data=DataConfig(crop=(96, 128), degrade_extra=("light", "medium", "heavy"), weave=False),
@@ -287,38 +299,16 @@ TRAIN_PRESETS: dict[str, TrainConfig] = {
     # per-clip dB loss so that light clips count as much as heavy ones, half the clips lightly damaged, half
     # the clips with what digitised transfers add (degrade presets transfer-light / transfer: breathing local
     # flicker, lingering dirt, clumped grain), a small temporal term, one torch thread (work goes on beside it)
-    "quality-cpu": TrainConfig(
-        name="quality-cpu", model=MODEL_PRESETS["quality"],
-        data=DataConfig(frames=5, crop=(96, 128), degrade="transfer-light",
-                        degrade_extra=("light", "transfer-light", "medium", "transfer", "heavy"), weave=False,
-                        low_key_prob=0.35, shard_count=200, shard_size=16),
-        loss=LossConfig(relative=True, temporal=0.1), steps=8000, batch_size=4, lr=2e-4, warmup=50,
-        ema=0.995, workers=1, threads=1, log_every=5, val_every=500, checkpoint_minutes=5.0,
-    ),
+    "quality-cpu": _QUALITY_CPU,
     # run E (session 6): quality-cpu with half of the clips 12 frames long at 64–80 pixels (the recurrence
     # learns to stay steady past 5 frames) and the head's residual limited to detail (``head_highpass``);
     # started from run D's weights (--init), which the high-pass alone moved from 32.5 to 34.3 dB on light
-    "quality-cpu-long": TrainConfig(
-        name="quality-cpu-long", model=MODEL_PRESETS["quality"],
-        data=DataConfig(frames=5, crop=(96, 128), degrade="transfer-light",
-                        degrade_extra=("light", "transfer-light", "medium", "transfer", "heavy"), weave=False,
-                        low_key_prob=0.35, long_prob=0.5, long_frames=12, long_crop=(64, 80),
-                        shard_count=300, shard_size=16),
-        loss=LossConfig(relative=True, temporal=0.1), steps=6000, batch_size=4, lr=1e-4, warmup=50,
-        ema=0.995, workers=1, threads=1, log_every=5, val_every=500, checkpoint_minutes=5.0,
-    ),
+    "quality-cpu-long": _QUALITY_CPU_LONG,
     # run F (session 6): run E's recipe with real low-light camera footage in the corpus (the dlib office
     # frames, ``TRAIN_VIDEOS``) and soft clean clips (``soft_prob``); E's validation fell while its training
     # gain rose (33.36 → 32.76 dB on light from step 500 to 1,000), so validation every 250 steps
-    "quality-cpu-real": TrainConfig(
-        name="quality-cpu-real", model=MODEL_PRESETS["quality"],
-        data=DataConfig(frames=5, crop=(96, 128), degrade="transfer-light",
-                        degrade_extra=("light", "transfer-light", "medium", "transfer", "heavy"), weave=False,
-                        low_key_prob=0.35, soft_prob=0.3, long_prob=0.5, long_frames=12, long_crop=(64, 80),
-                        shard_count=300, shard_size=16),
-        loss=LossConfig(relative=True, temporal=0.1), steps=4000, batch_size=4, lr=1e-4, warmup=50,
-        ema=0.995, workers=1, threads=1, log_every=5, val_every=250, checkpoint_minutes=5.0,
-    ),
+    "quality-cpu-real": replace(_QUALITY_CPU_LONG, name="quality-cpu-real", steps=4000, val_every=250,
+                                data=replace(_QUALITY_CPU_LONG.data, soft_prob=0.3)),
     # the recipe at scale, for a GPU
     "fast-gpu": TrainConfig(name="fast-gpu", data=DataConfig(degrade_extra=("light",)), steps=100_000,
                             batch_size=16, workers=8, val_every=2000),
