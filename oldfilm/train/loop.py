@@ -17,7 +17,7 @@ import logging
 import math
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -186,7 +186,9 @@ def _train(cfg: TrainConfig, run_dir: str | Path, stop_at: int | None, minutes: 
         import json
 
         cfg = config_from_dict(json.loads((run_dir / "config.json").read_text()))
-    tr = build_trainer(cfg, device)  # before anything is written: bad init weights leave no run folder
+    # before anything is written: bad init weights leave no run folder; a resumed run's weights come from its
+    # checkpoint, so its init file need not exist any more (a resume state moved to a new machine)
+    tr = build_trainer(replace(cfg, init="") if resume else cfg, device)
     if rank == 0 and not resume:
         run_dir.mkdir(parents=True, exist_ok=True)
         cfg.save(run_dir / "config.json")

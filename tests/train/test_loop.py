@@ -215,3 +215,14 @@ def test_init_starts_a_run_from_given_weights(tiny: TrainConfig, tmp_path: Path)
     other = replace(tiny, model=replace(tiny.model, hidden=tiny.model.hidden * 2), init=str(src))
     with pytest.raises(UsageError, match="differs"):
         build_trainer(other, torch.device("cpu"))
+
+
+def test_a_fine_tune_resumes_after_its_init_weights_are_gone(tiny: TrainConfig, tmp_path: Path) -> None:
+    """A resume state moved to a new machine does not bring the file the run was initialised from."""
+    train(tiny, tmp_path / "a", stop_at=2)
+    src = export_weights(tmp_path / "a", tmp_path / "init.safetensors")
+    tuned = replace(tiny, steps=4, init=str(src))
+    straight = train(tuned, tmp_path / "b")
+    first = train(tuned, tmp_path / "c", stop_at=2)
+    src.unlink()
+    assert first + train(tuned, tmp_path / "c") == straight
