@@ -85,8 +85,8 @@ class ClassicalConfig:
             windows of the training clips (``benchmarks/stress_tune.py --suite presets-train`` and
             ``stress-train``: mean PSNR-t 25.82 / 24.16 against 25.34 / 24.26 at the former 1.0, which had been
             picked on the 1906 film's NIQE/BRISQUE — scores that rank damaged frames above clean ones,
-            ``benchmarks/noref_vs_clean.py``); sharp footage loses detail to any larger amount (one office
-            window: 37.7 dB unsharpened, 32.6 at 1.0).
+            ``benchmarks/noref_vs_clean.py``); larger amounts cost up to 5 dB on some windows (one office
+            window at light damage: 37.7 dB PSNR-t unsharpened, 32.6 at 1.0).
         sharpen_sigma: Gaussian sigma of the unsharp mask, pixels.
         keep_grain: blend this fraction of the frame's own grain back after the temporal average (the frame
             with its dirt repaired, before denoising): a filmic texture instead of a waxy one; 0 keeps none.
