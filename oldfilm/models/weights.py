@@ -162,11 +162,14 @@ def _check_safetensors(path: Path) -> Path:
         raise WeightsError(f"weights file {str(path)!r} does not exist")
     with open(path, "rb") as f:
         head = f.read(9)
-    if head[:1] == b"\x80" or head[:2] == b"PK":
-        raise WeightsError(f"{path.name} is a pickle/PyTorch checkpoint; only .safetensors weights load")
     size = path.stat().st_size
     n = struct.unpack("<Q", head[:8])[0] if len(head) >= 8 else 0
-    if path.suffix != ".safetensors" or len(head) < 9 or not 2 <= n <= size - 8 or head[8:9] != b"{":
+    looks_safe = len(head) == 9 and 2 <= n <= size - 8 and head[8:9] == b"{"
+    # a safetensors header length can start with byte 0x80 too (any length ≡ 128 mod 256): sniff for pickle
+    # and zip (torch.save) only when the file is not laid out as safetensors
+    if not looks_safe and (head[:1] == b"\x80" or head[:2] == b"PK"):
+        raise WeightsError(f"{path.name} is a pickle/PyTorch checkpoint; only .safetensors weights load")
+    if path.suffix != ".safetensors" or not looks_safe:
         raise WeightsError(f"{path.name} is not a safetensors file; only .safetensors weights are loaded")
     return path
 

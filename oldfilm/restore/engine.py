@@ -122,7 +122,8 @@ class RTNEngine:
         model: the network (weights loaded; random weights run too, e.g. for timing).
         config: the engine's settings (``EngineConfig``; its None fields are resolved for ``model``).
         device: "auto" (CUDA when present), "cpu", "cuda", …
-        flow: a ``FlowEstimator``; default ``inputs.flow_estimator()`` (OpenCV DIS, fast preset).
+        flow: a ``FlowEstimator``; default ``inputs.flow_estimator`` with the network's pinned DIS preset
+            (``RTNConfig.flow_preset``).
     """
 
     def __init__(self, model: RTN, config: EngineConfig | None = None, *, device: str | torch.device = "auto",
@@ -130,7 +131,7 @@ class RTNEngine:
         self.cfg = (config or EngineConfig()).resolved(model.cfg)
         self.device = pick_device(device)
         self.model = model.to(self.device).eval()
-        self.flow = flow if flow is not None else flow_estimator()
+        self.flow = flow if flow is not None else flow_estimator(model.cfg.flow_preset)
         if self.device.type == "cuda":
             self.model = self.model.to(memory_format=torch.channels_last)
 

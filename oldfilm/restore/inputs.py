@@ -23,7 +23,8 @@ from oldfilm.flow import DISFlow, FlowEstimator
 from oldfilm.imgops import shrink
 
 FLOW_PRESET = "fast"
-"""The DIS preset of a network's flows (the engine's default estimator; ``DataConfig.flow_preset``'s too)."""
+"""The default DIS preset of a network's flows (``RTNConfig.flow_preset``'s default; a network pins its own,
+and the engine and the trainer both use that)."""
 
 
 def flow_estimator(preset: str = FLOW_PRESET) -> DISFlow:

@@ -115,3 +115,16 @@ def test_best_method_follows_the_shipped_weights(tmp_path: Path, monkeypatch: py
     assert (best_method(), best_preset()) == ("rtn", "fast")
     _saved(tmp_path, name="guided.safetensors")
     assert (best_method(), best_preset()) == ("rtn", "guided")  # preferred when both ship
+
+
+def test_a_safetensors_header_of_any_length_loads(tmp_path: Path) -> None:
+    """The header's length is the file's first 8 bytes: one ≡ 128 mod 256 starts with byte 0x80, as a pickle
+    does. Such a file is still safetensors and must load (one did once a config field was added)."""
+    model = RTN(TINY)
+    path = tmp_path / "w.safetensors"
+    for pad in range(256):
+        W.save_weights(model, path, {"pad": "x" * pad})
+        if path.read_bytes()[0] == 0x80:
+            break
+    assert path.read_bytes()[0] == 0x80
+    assert W.load_model(path).cfg == TINY

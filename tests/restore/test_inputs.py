@@ -10,7 +10,7 @@ from oldfilm.colorspace import to_float
 from oldfilm.models.presets import RTNConfig
 from oldfilm.models.rtn import RTN
 from oldfilm.restore.engine import EngineConfig, RTNEngine
-from oldfilm.restore.inputs import FLOW_PRESET, clip_channels, clip_flows, flow_estimator, network_frame
+from oldfilm.restore.inputs import clip_channels, clip_flows, flow_estimator, network_frame
 from oldfilm.train.data import classical_guide
 from tests.clips import moving_clip
 
@@ -72,5 +72,23 @@ def test_training_crops_get_their_flows_at_the_engines_flow_scale() -> None:
 
     for name, tc in TRAIN_PRESETS.items():
         side = EngineConfig().resolved(tc.model).flow_side
-        assert tc.data.flow_preset == FLOW_PRESET, name
+        assert tc.data.flow_preset == tc.model.flow_preset, name
         assert max(tc.data.crop[1], tc.data.long_crop[1]) <= side, name
+
+
+def test_the_engine_and_the_trainer_use_the_networks_pinned_flow_preset() -> None:
+    from dataclasses import replace
+
+    from oldfilm.errors import UsageError
+    from oldfilm.models.presets import PRESETS
+    from oldfilm.train.config import TRAIN_PRESETS
+
+    medium = replace(PRESETS["quality"], flow_preset="medium")
+    assert RTNEngine(RTN(medium), device="cpu").flow.preset == "medium"
+    assert RTNEngine(RTN(PRESETS["quality"]), device="cpu").flow.preset == "fast"
+    g = TRAIN_PRESETS["quality-cpu-flow"]
+    assert g.model.flow_preset == g.data.flow_preset == "medium"
+    with pytest.raises(UsageError, match="flow preset"):
+        replace(g, data=replace(g.data, flow_preset="fast"))
+    with pytest.raises(ValueError, match="flow_preset"):
+        replace(medium, flow_preset="slow")
