@@ -140,7 +140,8 @@ def code_version() -> str:
 
     root = Path(oldfilm.__file__).parent
     h = hashlib.sha256(oldfilm.__version__.encode())
-    files = [root / "colorspace.py", root / "io" / "video.py", root / "io" / "images.py"]
+    files = [root / "colorspace.py", root / "imgops.py", root / "api.py"]
+    files += [root / "io" / f for f in ("video.py", "images.py", "info.py", "transcode.py", "sequences.py")]
     for sub in ("restore", "flow", "models", "colorize", "batch"):
         files += sorted((root / sub).glob("*.py"))
     for f in files:
