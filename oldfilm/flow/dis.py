@@ -23,6 +23,10 @@ def _to_u8(img: np.ndarray) -> np.ndarray:
     return np.clip(img * 255.0 + 0.5, 0, 255).astype(np.uint8)
 
 
+MIN_SIDE = 16
+"""Frames with a shorter side than this (after scaling) get zero flow instead of DIS."""
+
+
 @dataclass
 class DISFlow:
     """DIS flow estimator (a ``FlowEstimator``).
@@ -46,7 +50,9 @@ class DISFlow:
             raise ValueError(f"DISFlow expects two (H, W) frames of one size, got {current.shape} and {other.shape}")
         h, w = current.shape
         a, b = shrink(_to_u8(current), self.max_side), shrink(_to_u8(other), self.max_side)
-        if min(a.shape) < 8:  # DIS needs a few pixels of support; tiny frames get zero motion
+        # DIS needs pixels of support: OpenCV 4's DIS crashed the process (segfault) on 8–15-pixel-high
+        # frames 40+ pixels wide (checked: 12×40, 14×40, 12×200); such tiny frames get zero motion
+        if min(a.shape) < MIN_SIDE:
             return np.zeros((2, h, w), np.float32)
         # a fresh DIS object per pair (creating one costs microseconds): a reused one was seen to give
         # different flows for the same pair depending on earlier calls, and results must be reproducible

@@ -44,3 +44,17 @@ def test_dis_recovers_a_pan_and_consistency_marks_it_visible() -> None:
     warped = warp_image(clip[1], fw)
     assert np.abs(warped - clip[0])[inner].mean() < 0.02
     assert consistency_mask(fw, bw)[inner].mean() > 0.9
+
+
+def test_tiny_frames_get_zero_flow_instead_of_crashing_dis() -> None:
+    """OpenCV's DIS segfaulted on 12×40 frames: below MIN_SIDE pixels the flow is zero (run in a child
+    process, so a crash fails the test instead of killing the suite)."""
+    import subprocess
+    import sys
+
+    code = ("import numpy as np; from oldfilm.flow import DISFlow; r = np.random.default_rng(0); "
+            "a, b = r.random((12, 40), np.float32), r.random((12, 40), np.float32); "
+            "f = [DISFlow(preset=p, max_side=0)(a, b) for p in ('ultrafast', 'fast', 'medium') for _ in range(3)]; "
+            "assert all(x.shape == (2, 12, 40) and not x.any() for x in f); print('ok')")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-500:]
