@@ -26,10 +26,12 @@ log = logging.getLogger("oldfilm")
 
 @app.callback()
 def _main(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
-          quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or info.")] = False) -> None:
+          quiet: Annotated[bool, typer.Option("--quiet", "-q",
+                                              help="No progress bar or info; warnings still show.")] = False) -> None:
     _state["debug"], _state["quiet"] = debug, quiet
-    logging.basicConfig(level=logging.ERROR if quiet else logging.WARNING, format="oldfilm: warning: %(message)s",
-                        stream=sys.stderr)
+    # warnings (frames lost to damage, fields changed) stay on with --quiet: they say the output is not what
+    # the user may assume, which a batch script must not miss
+    logging.basicConfig(level=logging.WARNING, format="oldfilm: warning: %(message)s", stream=sys.stderr)
 
 
 def _progress(desc: str) -> tuple[Callable[[int, int | None], None] | None, Callable[[], None]]:

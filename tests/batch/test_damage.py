@@ -67,3 +67,15 @@ def test_resumable_restore_of_a_damaged_file_matches_the_plain_one(broken: Path,
     a, b = decoded(tmp_path / "a.mkv"), decoded(tmp_path / "b.mkv")
     assert [p for _, p in a] == [p for _, p in b]
     assert all((x == y).all() for (x, _), (y, _) in zip(a, b, strict=True))
+
+
+def test_quiet_still_warns_that_frames_were_lost(broken: Path, tmp_path: Path) -> None:
+    """--quiet drops the progress bar, not the warning that the output lacks frames (a child process: the
+    CLI's logging set-up is per process)."""
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "oldfilm.cli", "-q", "restore", str(broken), str(tmp_path / "o.mp4")],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-500:]
+    assert "lost" in out.stderr and "warning" in out.stderr
