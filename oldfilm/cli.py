@@ -21,6 +21,9 @@ from oldfilm.errors import OldFilmError
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Restore and colourise old films (after RTN, CVPR 2022).")
 _state = {"debug": False, "quiet": False}
+CODEC_HELP = ("auto | h264 | h264-444 | ffv1 | prores | prores4444 | dnxhr (files); png | tiff | dpx | exr "
+              "(folders)")
+"""The output codecs of restore, colorize and degrade (``oldfilm.io.encode``; a test keeps the two in step)."""
 log = logging.getLogger("oldfilm")
 
 
@@ -89,8 +92,7 @@ def restore(
     device: Annotated[str, typer.Option(help="auto | cpu | cuda")] = "auto",
     start: Annotated[int, typer.Option(help="First frame (index).")] = 0,
     end: Annotated[int | None, typer.Option(help="Stop before this frame index.")] = None,
-    codec: Annotated[str, typer.Option(help="auto | h264 | ffv1 | prores | prores4444 | dnxhr (files); png | "
-                                            "tiff | dpx | exr (folders)")] = "auto",
+    codec: Annotated[str, typer.Option(help=CODEC_HELP)] = "auto",
     crf: Annotated[int, typer.Option(help="H.264 quality (lower is better; 17 ≈ visually lossless).")] = 17,
     overwrite: Annotated[bool, typer.Option(help="Replace an existing output.")] = False,
     fields: Annotated[str, typer.Option(help="auto (as detected) | ivtc (undo 3:2 pulldown) | deinterlace | "
@@ -201,8 +203,8 @@ def colorize(
     refine: Annotated[str, typer.Option(help="Learned refinement: auto | on | off")] = "auto",
     still: Annotated[bool, typer.Option("--still", help="Static camera: what did not move since the keyframe "
                                                         "keeps its colour exactly.")] = False,
-    codec: Annotated[str, typer.Option(help="auto | h264 | h264-444 | ffv1 | png | tiff (h264 halves the "
-                                            "chroma resolution; h264-444, ffv1 and images keep it)")] = "auto",
+    codec: Annotated[str, typer.Option(help=CODEC_HELP + " (h264 halves the chroma resolution; the others "
+                                            "keep it)")] = "auto",
     crf: Annotated[int, typer.Option(help="H.264 quality (lower is better; 17 ≈ visually lossless).")] = 17,
     overwrite: Annotated[bool, typer.Option(help="Replace an existing output.")] = False,
 ) -> None:
@@ -231,7 +233,7 @@ def degrade(
     params_out: Annotated[Path | None, typer.Option(help="JSON file for the sampled parameters.")] = None,
     textures: Annotated[Path | None, typer.Option(help="Folder of real texture images to mix in.")] = None,
     preview: Annotated[Path | None, typer.Option(help="Render a PNG grid of examples instead.")] = None,
-    codec: Annotated[str, typer.Option(help="auto | h264 | ffv1 | png | tiff")] = "auto",
+    codec: Annotated[str, typer.Option(help=CODEC_HELP)] = "auto",
     crf: Annotated[int, typer.Option(help="H.264 quality (lower is better; 17 ≈ visually lossless).")] = 17,
     overwrite: Annotated[bool, typer.Option(help="Replace existing outputs.")] = False,
 ) -> None:

@@ -92,3 +92,11 @@ def test_subtitles_are_copied(tmp_path: Path) -> None:
         assert [s.type for s in c.streams] == ["video", "audio", "subtitle"]
         packets = [p for p in c.demux(c.streams.subtitles[0]) if p.size]
     assert len(packets) == 1 and b"Hello film" in bytes(packets[0])
+
+
+def test_the_codec_help_lists_every_codec_the_writer_has() -> None:
+    from oldfilm.cli import CODEC_HELP
+    from oldfilm.io.encode import FILE_CODECS, FOLDER_CODECS
+
+    listed = {w.strip("(),;") for w in CODEC_HELP.split()}
+    assert set(FILE_CODECS) | set(FOLDER_CODECS) <= listed
