@@ -21,9 +21,8 @@ from dataclasses import replace
 import numpy as np
 import torch
 
-from oldfilm.flow import DISFlow
 from oldfilm.models.weights import load_model
-from oldfilm.restore.inputs import clip_flows
+from oldfilm.restore.inputs import clip_flows, flow_estimator
 from oldfilm.train.config import load_config
 from oldfilm.train.data import TrainClips, classical_guide
 from oldfilm.train.losses import clip_gain_db
@@ -34,8 +33,9 @@ CROPS = ((16, 64), (72, 256), (128, 256), (144, 496))
 
 
 def gain(model: torch.nn.Module, lq: np.ndarray, guide: np.ndarray, gt: np.ndarray) -> float:
-    """The network's PSNR gain (dB) over ``guide`` on one (T, H, W) float clip."""
-    fwd, bwd = clip_flows(lq, DISFlow(preset="fast", max_side=0))
+    """The network's PSNR gain (dB) over ``guide`` on one (T, H, W) float clip, with the flows the network
+    pins (``RTNConfig.flow_preset``), as the engine computes them."""
+    fwd, bwd = clip_flows(lq, flow_estimator(model.cfg.flow_preset))
     x = torch.from_numpy(np.stack([lq, guide], axis=1))[None]
     with torch.no_grad():
         out = model(x, torch.from_numpy(fwd)[None], torch.from_numpy(bwd)[None])
@@ -54,7 +54,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     model = load_model(args.weights).eval()
     cfg = load_config(args.config)
-    data = replace(cfg.data, long_prob=0.0, shard_count=0)
+    data = replace(cfg.data, long_prob=0.0, shard_count=0, flow_preset=model.cfg.flow_preset)
     print("| source | " + " | ".join(f"T={t}" for t in args.lengths) + " |")
     print("|---|" + "---|" * len(args.lengths))
     row = []

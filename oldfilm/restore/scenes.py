@@ -56,7 +56,8 @@ class SceneDetector:
     def __call__(self, frame: np.ndarray) -> bool:
         """Feed the next frame; True when it starts a new scene (the first frame of a stream counts)."""
         luma = rgb_to_luma(frame)
-        h, w = fit_size(*luma.shape, self.size)  # and at least 8 px even for a tinier frame: DIS needs them
+        # at least 8 px, for a valid resize (DISFlow itself gives zero motion under its MIN_SIDE)
+        h, w = fit_size(*luma.shape, self.size)
         small = cv2.resize(luma, (max(8, w), max(8, h)), interpolation=cv2.INTER_AREA)
         small = (small - small.mean()) / (small.std() + 0.02)
         if self._prev is None or self._prev.shape != small.shape:
