@@ -64,3 +64,14 @@ def test_unknown_suite(tmp_path) -> None:
 
     with pytest.raises(InputError):
         run_bench(out_dir=tmp_path, suite="nope")
+
+
+def test_the_tuning_suites_cut_only_training_clips() -> None:
+    """The classical restorer is tuned on ``stress-train`` and ``presets-train``: no evaluation clip may be
+    in them (DATA.md: never tune on evaluation footage)."""
+    from oldfilm.bench.config import SUITES
+    from oldfilm.io.sources import CLIPS
+
+    for name in ("stress-train", "presets-train"):
+        assert {CLIPS[w.clip].role for w in SUITES[name].windows} == {"train"}, name
+    assert {w.clip for w in SUITES["presets-train"].windows} == {"city", "bigbuckbunny", "office"}
