@@ -19,9 +19,16 @@ ls .device/whl/av-"$AV"-*.whl >/dev/null 2>&1 || "$PY" -m pip download -q --no-d
 import shutil
 from pathlib import Path
 from oldfilm.io.sources import CLIPS, packaged_clip
-for name in CLIPS:  # training clips and the evaluation clip (the validation curve needs it)
+from oldfilm.train.validate import VAL_CLIP
+for name in CLIPS:  # the training clips and the validation clip (the validation curve needs it), no other
+    if CLIPS[name].role != "train" and name != VAL_CLIP:
+        continue
     src = packaged_clip(name)
-    shutil.copy2(src, Path(".device/cache/sources") / src.name)
+    dest = Path(".device/cache/sources") / src.name
+    if src.is_dir():  # a folder of frames (the office clip)
+        shutil.copytree(src, dest, dirs_exist_ok=True)
+    else:
+        shutil.copy2(src, dest)
 PY
 if [ $# -ge 1 ]; then
     name=$(basename "$1")

@@ -42,7 +42,13 @@ def flow_warp(x: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
     # normalise to [-1, 1] (align_corners=True: -1 and 1 are the centres of the corner pixels)
     gx = 2.0 * gx / max(w - 1, 1) - 1.0
     gy = 2.0 * gy / max(h - 1, 1) - 1.0
-    grid = torch.stack((gx, gy), dim=-1).to(x.dtype)
+    grid = torch.stack((gx, gy), dim=-1)
+    if x.dtype in (torch.bfloat16, torch.float16):
+        # under CUDA autocast the features are bf16; a bf16 grid has 8 bits of mantissa, which puts a sample
+        # up to 1.25 px off on a 640-px-wide frame: sample in fp32 and hand back the features' type
+        return F.grid_sample(x.float(), grid.float(), mode="bilinear", padding_mode="border",
+                             align_corners=True).to(x.dtype)
+    grid = grid.to(x.dtype)
     return F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=True)
 
 

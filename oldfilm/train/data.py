@@ -159,12 +159,35 @@ class TrainClips(Dataset):
         # a fresh estimator per clip: OpenCV's DIS object carries state between calls, and the flows of a
         # sample must not depend on which samples the worker made before (exact resume)
         fwd, bwd = clip_flows(lq, flow_estimator(self.cfg.flow_preset))
+        if self.cfg.flow_error_prob and rng.random() < self.cfg.flow_error_prob:
+            fwd, bwd = perturb_flows(fwd, rng, self.cfg.flow_error_px), perturb_flows(bwd, rng, self.cfg.flow_error_px)
         return {  # a luma network's input (the trainer's clips are luma: ``RTNConfig.in_channels`` 1)
             "lq": torch.from_numpy(clip_channels(lq, guide, in_channels=1)),
             "gt": torch.from_numpy(gt[:, None]),
             "flows_fwd": torch.from_numpy(fwd),
             "flows_bwd": torch.from_numpy(bwd),
         }
+
+
+def perturb_flows(flows: np.ndarray, rng: np.random.Generator, max_px: float, blobs: tuple[int, int] = (1, 3)
+                  ) -> np.ndarray:
+    """``flows`` (P, 2, H, W) with, in each frame pair, 1–3 smooth Gaussian blobs of wrong displacement
+    (``DataConfig.flow_error_prob``): a blob of radius 1/16–1/4 of the frame side whose centre is off by a
+    vector of length up to ``max_px``, fading to nothing at its edge, as DIS errs on a moving light or an
+    occluded object. A new array; the input is unchanged."""
+    out = flows.copy()
+    _, _, h, w = flows.shape
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    side = min(h, w)
+    for p in range(len(flows)):
+        for _ in range(int(rng.integers(blobs[0], blobs[1] + 1))):
+            cy, cx = rng.uniform(0, h), rng.uniform(0, w)
+            r = rng.uniform(side / 16, side / 4)
+            length, angle = rng.uniform(0, max_px), rng.uniform(0, 2 * np.pi)
+            weight = np.exp(-((yy - cy) ** 2 + (xx - cx) ** 2) / (2 * r * r))
+            out[p, 0] += np.float32(length * np.cos(angle)) * weight
+            out[p, 1] += np.float32(length * np.sin(angle)) * weight
+    return out
 
 
 class StepSampler(Sampler[int]):

@@ -35,8 +35,8 @@ from oldfilm.train.data import StepSampler, TrainClips, worker_init
 
 log = logging.getLogger("oldfilm.train")
 
-LOG_FIELDS = ("step", "lr", "loss", "pixel", "temporal", "perceptual", "adversarial", "disc", "guide_pixel", "gain_db",
-              "sec_per_step")
+LOG_FIELDS = ("step", "lr", "loss", "pixel", "temporal", "ssim", "perceptual", "adversarial", "disc", "guide_pixel",
+              "gain_db", "sec_per_step")
 """``guide_pixel`` is the pixel term of the guide itself on the same batch and ``gain_db`` the batch's mean PSNR
 gain of the output over the guide (guided networks): the loss swings with each batch's damage far more than
 with learning, and their difference is what shows learning."""
@@ -105,6 +105,17 @@ def update_ema(ema: RTN, model: RTN, decay: float, step: int) -> None:
             e.mul_(d).add_(p.detach(), alpha=1 - d)
         else:
             e.copy_(p)
+
+
+def save_snapshot(tr: Trainer, run_dir: Path, run: str) -> Path:
+    """The EMA weights at this step → ``run_dir/snapshots/step-NNNNNN.safetensors`` (``snapshot_every``)."""
+    from oldfilm.models.weights import save_weights
+
+    dest = run_dir / "snapshots" / f"step-{tr.step:06d}.safetensors"
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    save_weights(tr.ema, dest, extra_meta={"oldfilm.train.run": run, "oldfilm.train.step": str(tr.step),
+                                           "oldfilm.train.weights": "ema"})
+    return dest
 
 
 def save_checkpoint(tr: Trainer, path: Path) -> None:
@@ -221,6 +232,8 @@ def _train(cfg: TrainConfig, run_dir: str | Path, stop_at: int | None, minutes: 
             t_log = now
         if val is not None and (tr.step % cfg.val_every == 0 or tr.step == cfg.steps):
             val(tr.ema, tr.step)
+        if rank == 0 and cfg.snapshot_every and tr.step % cfg.snapshot_every == 0:
+            save_snapshot(tr, run_dir, cfg.name)
         out_of_time = minutes is not None and _agreed(time.monotonic() - started > 60 * minutes, world, device)
         if rank == 0 and (time.monotonic() - last_ckpt > 60 * cfg.checkpoint_minutes or tr.step == end
                           or out_of_time):
@@ -270,13 +283,16 @@ def _step(cfg: TrainConfig, tr: Trainer, net: torch.nn.Module, vgg: losses.VGG19
         terms = {"pixel": losses.charbonnier(fit, gt, lc.charbonnier_eps)}
     if lc.temporal:
         terms["temporal"] = losses.temporal_consistency(out, gt, batch["flows_fwd"], lc.charbonnier_eps)
+    if lc.ssim:
+        terms["ssim"] = 1.0 - losses.ssim(out, gt)
     if vgg is not None:
         terms["perceptual"] = losses.perceptual(vgg, fit, gt)
     adv_on = tr.disc is not None and tr.step >= lc.adversarial_start
     if adv_on:
         tr.disc.requires_grad_(False)  # type: ignore[union-attr]
         terms["adversarial"] = hinge_g_loss(tr.disc(out))  # type: ignore[misc]
-    weights = {"pixel": lc.pixel, "temporal": lc.temporal, "perceptual": lc.perceptual, "adversarial": lc.adversarial}
+    weights = {"pixel": lc.pixel, "temporal": lc.temporal, "ssim": lc.ssim, "perceptual": lc.perceptual,
+               "adversarial": lc.adversarial}
     loss = sum(weights[k] * v for k, v in terms.items())
     tr.opt.zero_grad(set_to_none=True)
     loss.backward()  # type: ignore[union-attr]

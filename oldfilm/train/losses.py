@@ -48,6 +48,29 @@ def match_clip_affine(pred: Tensor, target: Tensor, eps: float = 1e-6) -> Tensor
     return ((p - pm) * gain + tm).view_as(pred)
 
 
+def ssim(pred: Tensor, target: Tensor, sigma: float = 1.5, data_range: float = 1.0) -> Tensor:
+    """Mean SSIM of (N, T, C, H, W) clips, frame by frame and channel by channel, with the usual 11-tap
+    Gaussian window (σ 1.5), K1 0.01, K2 0.03, over the valid region (what ``skimage.metrics.
+    structural_similarity(gaussian_weights=True, use_sample_covariance=False)`` computes). Written here: it
+    must be differentiable and run on the training device; no differentiable SSIM is among our dependencies
+    and this is a dozen lines. Returns a scalar."""
+    radius = int(3.5 * sigma + 0.5)
+    x = torch.arange(-radius, radius + 1, dtype=pred.dtype, device=pred.device)
+    g = torch.exp(-(x * x) / (2 * sigma * sigma))
+    g = g / g.sum()
+    p = pred.reshape(-1, 1, *pred.shape[-2:])
+    t = target.reshape(-1, 1, *target.shape[-2:]).to(pred.dtype)
+
+    def blur(a: Tensor) -> Tensor:  # separable valid convolution
+        return F.conv2d(F.conv2d(a, g.view(1, 1, 1, -1)), g.view(1, 1, -1, 1))
+
+    mp, mt = blur(p), blur(t)
+    vp, vt, cov = blur(p * p) - mp * mp, blur(t * t) - mt * mt, blur(p * t) - mp * mt
+    c1, c2 = (0.01 * data_range) ** 2, (0.03 * data_range) ** 2
+    s = ((2 * mp * mt + c1) * (2 * cov + c2)) / ((mp * mp + mt * mt + c1) * (vp + vt + c2))
+    return s.mean()
+
+
 def temporal_consistency(pred: Tensor, target: Tensor, flows_fwd: Tensor, eps: float = 1e-3) -> Tensor:
     """Charbonnier distance between the output's and the target's frame-to-frame change, both measured
     after warping frame t onto frame t+1 by the same flow (so flow errors largely cancel; what is left is

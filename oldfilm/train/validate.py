@@ -96,3 +96,39 @@ def _centre(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     th, tw = min(size[0], h), min(size[1], w)
     y, x = (h - th) // 2, (w - tw) // 2
     return img[y: y + th, x: x + tw]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m oldfilm.train.validate W.safetensors ... --val-set RUN/val_set.npz``: score weight files
+    (a GPU slice's snapshots, say) on a run's validation clips, one CSV row per file and preset, with the
+    classical restorer's row first; the same numbers the trainer's validation writes to ``val.csv``."""
+    import argparse
+    import csv
+    import sys
+
+    from oldfilm.models.weights import load_model
+
+    ap = argparse.ArgumentParser(prog="python -m oldfilm.train.validate", description=main.__doc__)
+    ap.add_argument("weights", nargs="+", help=".safetensors files")
+    ap.add_argument("--val-set", required=True, help="a val_set.npz written by a training run")
+    ap.add_argument("--no-baseline", action="store_true", help="skip the classical restorer's row")
+    ap.add_argument("--threads", type=int, default=0)
+    args = ap.parse_args(argv)
+    clips = load_val_set(Path(args.val_set))
+    out = csv.writer(sys.stdout)
+    out.writerow(["weights", "preset", "psnr", "psnr_tone", "ssim", "ewarp"])
+    rows: list[tuple[str, dict[str, dict[str, float]]]] = []
+    if not args.no_baseline:
+        rows.append(("classical", validate_baselines(clips)["classical"]))
+    for name, per in rows:
+        for preset, s in per.items():
+            out.writerow([name, preset, *(f"{s[k]:.4f}" for k in ("psnr", "psnr_tone", "ssim", "ewarp"))])
+    for w in args.weights:
+        for preset, s in validate_model(load_model(w), clips, args.threads).items():
+            out.writerow([w, preset, *(f"{s[k]:.4f}" for k in ("psnr", "psnr_tone", "ssim", "ewarp"))])
+        sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

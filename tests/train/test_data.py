@@ -8,7 +8,7 @@ import torch
 
 from oldfilm.train.config import DataConfig, TrainConfig
 from oldfilm.train.corpus import load_corpus
-from oldfilm.train.data import StepSampler, TrainClips, crop_size, sample_clean
+from oldfilm.train.data import StepSampler, TrainClips, crop_size, perturb_flows, sample_clean
 from oldfilm.train.motion import camera_motion_clip
 from tests.clips import texture
 
@@ -117,3 +117,22 @@ def test_soft_clips_are_blurred_clean_clips(tiny: TrainConfig) -> None:
     soft = sample_clean(corpus, replace(tiny.data, soft_prob=1.0, soft_sigma=(2.0, 2.0)), 32, np.random.default_rng(3))
     grad = lambda c: float(np.abs(np.diff(c.astype(np.float32), axis=2)).mean())  # noqa: E731
     assert soft.shape == sharp.shape and grad(soft) < 0.7 * grad(sharp)
+
+
+def test_flow_errors_are_local_smooth_and_off_by_default(tiny: TrainConfig) -> None:
+    from dataclasses import replace
+
+    flows = np.zeros((3, 2, 64, 64), np.float32)
+    wrong = perturb_flows(flows, np.random.default_rng(0), max_px=4.0)
+    assert not flows.any() and wrong.shape == flows.shape
+    size = np.hypot(wrong[:, 0], wrong[:, 1])
+    assert 0 < size.max() <= 4.0 + 1e-4
+    assert all((size[p] > 0.1 * size[p].max()).mean() < 0.9 for p in range(3))  # places, not everywhere
+    assert np.abs(np.diff(wrong, axis=-1)).max() < 0.5  # smooth: no edges of wrong flow
+    plain = TrainClips(tiny.data, seed=0, per_step=1, multiple=tiny.model.multiple)[0]
+    off = TrainClips(replace(tiny.data, flow_error_prob=0.0, flow_error_px=8.0), seed=0, per_step=1,
+                     multiple=tiny.model.multiple)[0]
+    on = TrainClips(replace(tiny.data, flow_error_prob=1.0), seed=0, per_step=1, multiple=tiny.model.multiple)[0]
+    torch.testing.assert_close(off["flows_fwd"], plain["flows_fwd"])
+    torch.testing.assert_close(on["lq"], plain["lq"])
+    assert not torch.equal(on["flows_fwd"], plain["flows_fwd"])
