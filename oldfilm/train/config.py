@@ -352,6 +352,14 @@ TRAIN_PRESETS: dict[str, TrainConfig] = {
     "quality-gpu-remedy": replace(_QUALITY_GPU, name="quality-gpu-remedy",
                                   loss=replace(_QUALITY_GPU.loss, ssim=5.0),
                                   data=replace(_QUALITY_GPU.data, flow_error_prob=0.5)),
+    # quality-gpu-remedy carried on on the 2-core CPU from its GPU slice's best snapshot (--init): clips and
+    # long clips scaled down to what two cores make in a second or two, a lower peak rate, validation every
+    # 250 steps keeping the best weights
+    "quality-cpu-remedy": replace(
+        _QUALITY_GPU, name="quality-cpu-remedy", loss=replace(_QUALITY_GPU.loss, ssim=5.0),
+        data=replace(_QUALITY_GPU.data, flow_error_prob=0.5, crop=(96, 128), long_frames=24, long_crop=(64, 96)),
+        steps=4000, batch_size=4, lr=5e-5, workers=1, threads=1, log_every=5, val_every=250, snapshot_every=250,
+        checkpoint_minutes=5.0),
     # the recipe at scale, for a GPU
     "fast-gpu": TrainConfig(name="fast-gpu", data=DataConfig(degrade_extra=("light",)), steps=100_000,
                             batch_size=16, workers=8, val_every=2000),
