@@ -116,6 +116,9 @@ def restore(
     strict: Annotated[bool, typer.Option(help="Fail when a damaged input lost frames.")] = False,
     stabilize: Annotated[bool, typer.Option("--stabilize", help="Classical method: remove gate weave (the "
                                                                 "picture moves against the frame edges).")] = False,
+    ensemble: Annotated[int, typer.Option(help="RTN method: average the network over 1, 2 or 4 mirrored copies "
+                                               "of the film (self-ensemble: steadier, less grain; N× the "
+                                               "network's time).")] = 1,
 ) -> None:
     """Restore an old film: dust, scratches, blotches, noise, flicker (and colour it with --colorize)."""
     from oldfilm import restore as api_restore
@@ -124,9 +127,11 @@ def restore(
     if resume:
         if colorize or fps is not None or crop is not None:
             raise UsageError("--resume restores in chunks: without --colorize, --fps or --crop (run those apart)")
+        if ensemble != 1 and method != "rtn":
+            raise UsageError("the self-ensemble (--ensemble) is an option of the rtn method")
         _restore_resumable(src, dst, method=method, preset=preset, weights=weights, device=device, start=start,
                            end=end, fields=fields, codec=codec, crf=crf, overwrite=overwrite, strict=strict,
-                           chunk_frames=chunk_frames)
+                           chunk_frames=chunk_frames, **({"ensemble": ensemble} if ensemble != 1 else {}))
         return
 
     colour = None
@@ -138,7 +143,7 @@ def restore(
     try:
         out = api_restore(src, dst, method=method, preset=preset, weights=weights, device=device, start=start,
                           end=end, codec=codec, crf=crf, overwrite=overwrite, progress=update, colorize=colour,
-                          fields=fields, fps=fps, crop=crop, strict=strict, stabilize=stabilize)
+                          fields=fields, fps=fps, crop=crop, strict=strict, stabilize=stabilize, ensemble=ensemble)
     finally:
         close()
     _say(f"wrote {out}")
@@ -286,6 +291,8 @@ def bench(
     cache: Annotated[Path | None, typer.Option(help="Cache of the evaluation set.")] = None,
     methods: Annotated[str | None, typer.Option(help="Comma-separated method names (default: all).")] = None,
     weights: Annotated[list[Path] | None, typer.Option(help="Also benchmark RTN with this file.")] = None,
+    ensemble: Annotated[list[int] | None, typer.Option(help="With --weights: RTN's self-ensemble sizes to run "
+                                                            "(repeatable; default 1).")] = None,
     colorize: Annotated[bool, typer.Option("--colorize", help="The colourisation benchmark instead.")] = False,
     suite: Annotated[str, typer.Option(help="A named run instead: 'stress' (every evaluation clip, the "
                                             "independent damage, and the real 1906 film).")] = "",
@@ -302,7 +309,7 @@ def bench(
 
     names = tuple(m.strip() for m in methods.split(",") if m.strip()) if methods else ()
     path = run_bench(quick=quick, out_dir=out, cache=cache, methods=names, weights=tuple(weights or ()),
-                     say=_say, suite=suite)
+                     ensembles=tuple(ensemble or (1,)), say=_say, suite=suite)
     _say(f"wrote {path}")
 
 

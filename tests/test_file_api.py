@@ -80,3 +80,25 @@ def test_transcode_carries_timestamps_and_reports_progress(tmp_path: Path) -> No
     assert len({b - a for a, b in zip(pts, pts[1:], strict=False)}) > 1  # the spacing varies
     assert [p for _, p in got] == [p - pts[0] for p in pts]  # the output starts at 0, spacing kept
     assert all(np.array_equal(g, 255 - w) for (g, _), (w, _) in zip(got, want, strict=True))
+
+
+def test_restore_with_a_self_ensemble_is_the_rtn_stream_with_that_option(tmp_path: Path) -> None:
+    import torch
+
+    from oldfilm.models.presets import RTNConfig
+    from oldfilm.models.rtn import RTN
+    from oldfilm.models.weights import save_weights
+
+    torch.manual_seed(0)
+    weights = save_weights(RTN(RTNConfig(name="tiny", scale=4, hidden=8, embed=8, heads=2, groups=1, depth=2,
+                                         window=4, shift=2)), tmp_path / "tiny.safetensors")
+    src, _ = _gray_clip_and_key(tmp_path)
+    dst = oldfilm.restore(src, tmp_path / "out", codec="png", method="rtn", weights=weights, ensemble=2)
+    want = np.stack(list(restore_stream(_read(src), "rtn", weights=weights, ensemble=2)))
+    assert np.array_equal(_read(dst), want)
+    assert not np.array_equal(want, np.stack(list(restore_stream(_read(src), "rtn", weights=weights))))
+    with pytest.raises(UsageError, match="ensemble"):
+        oldfilm.restore(src, tmp_path / "cl", codec="png", ensemble=2)
+    rc = main(["restore", str(src), str(tmp_path / "x"), "--codec", "png", "--ensemble", "3", "--method", "rtn",
+               "--weights", str(weights), "-q"])
+    assert rc != 0 and not (tmp_path / "x").exists()

@@ -144,13 +144,15 @@ def run_bench(
     weights: Sequence[str | Path] = (),
     say: Callable[[str], None] = print,
     suite: str = "",
+    ensembles: Sequence[int] = (1,),
 ) -> Path:
     """Run the benchmark; writes ``benchmark[-quick].md`` in ``out_dir`` and the CSV, JSON, contact sheet
     and bar plot in ``out_dir/benchmark[-quick]/``; returns the markdown path.
 
     ``suite`` names a configuration of ``SUITES`` ("stress": ``benchmark-stress.md``); ``config`` overrides
     ``QUICK``/``FULL``/``suite`` (tests use a tiny one); ``methods`` keeps only the named methods;
-    each of ``weights`` (.safetensors RTN files) adds a method ``rtn:<file stem>``."""
+    each of ``weights`` (.safetensors RTN files) adds a method ``rtn:<file stem>`` per size N of
+    ``ensembles`` (the engine's self-ensemble; ``rtn:<file stem>+mirrorN`` for N > 1)."""
     from oldfilm.bench.baselines import Method, MethodUnavailable, default_methods, oldfilm_method
     from oldfilm.bench.report import write_report
     from oldfilm.io.sources import cache_dir
@@ -165,11 +167,12 @@ def run_bench(
     for w in weights:
         if not Path(w).is_file():
             raise InputError(f"weights file {w} does not exist.")
-        name = f"rtn:{Path(w).stem}"
-        label = f"ours: RTN with weights `{Path(w).name}`"
-        chosen.append(Method(name, label, oldfilm_method("rtn", weights=w)))
-        if cfg.methods:
-            cfg = replace(cfg, methods=(*cfg.methods, name))
+        for n in ensembles:
+            name = f"rtn:{Path(w).stem}" + (f"+mirror{n}" if n > 1 else "")
+            label = f"ours: RTN with weights `{Path(w).name}`" + (f", mean over {n} mirrored copies" if n > 1 else "")
+            chosen.append(Method(name, label, oldfilm_method("rtn", weights=w, **({"ensemble": n} if n > 1 else {}))))
+            if cfg.methods:
+                cfg = replace(cfg, methods=(*cfg.methods, name))
     if cfg.methods:
         unknown = set(cfg.methods) - {m.name for m in chosen}
         if unknown:

@@ -44,6 +44,15 @@ def pick_device(device: str | torch.device = "auto") -> torch.device:
         raise UsageError(f"unknown device {device!r}; use auto, cpu or cuda") from e
 
 
+MIRRORS: dict[int, tuple[tuple[bool, bool], ...]] = {
+    1: ((False, False),), 2: ((False, False), (False, True)),
+    4: ((False, False), (False, True), (True, False), (True, True)),
+}
+"""``EngineConfig.ensemble`` → the (upside-down, left-right) mirrors the network runs on."""
+_StateKey = tuple[Box, tuple[bool, bool]]
+"""A recurrent state is kept per tile and per mirror."""
+
+
 @dataclass
 class _Frame:
     """One buffered frame: the network input, what the output needs, and its flows."""
@@ -80,6 +89,11 @@ class EngineConfig:
         tone_sigma: and its smooth shading (Gaussian sigma, pixels) is the input's (0: mean only). None: 16,
             or 0 for a guided network (its base already has the shading; guided networks are trained with a
             tone-invariant loss, ``LossConfig.tone_invariant``, and only their mean needs the anchor).
+        ensemble: the network runs on this many mirrored copies of the film and the results, mirrored back,
+            are averaged (self-ensemble): 1 off, 2 with the left-right mirror, 4 with the upside-down one and
+            both too. Each copy is a whole network pass (flows and guide are mirrored, not recomputed) with
+            its own recurrent state; the copies' errors are partly independent (the Swin windows and the
+            learned filters meet the picture differently), so their mean is steadier and less grainy.
     """
 
     chunk: int = 32
@@ -93,10 +107,13 @@ class EngineConfig:
     chroma_sigma: float = 1.0
     tone_radius: int | None = None
     tone_sigma: float | None = None
+    ensemble: int = 1
 
     def __post_init__(self) -> None:
         if self.chunk < 1 or self.lookahead < 0:
             raise UsageError(f"chunk must be ≥ 1 and lookahead ≥ 0, got {self.chunk} and {self.lookahead}")
+        if self.ensemble not in MIRRORS:
+            raise UsageError(f"ensemble must be one of {', '.join(map(str, MIRRORS))}, got {self.ensemble}")
 
     def resolved(self, model: RTNConfig) -> EngineConfig:
         """This config with its None fields chosen for ``model`` (``tile``, ``flow_side``, ``tone_radius``,
@@ -144,7 +161,7 @@ class RTNEngine:
         marked: Iterable[tuple[np.ndarray, bool | None]] = ((f, None) for f in frames)  # None: detect here
         buf: list[_Frame] = []
         first: np.ndarray | None = None
-        state: dict[Box, PassState] = {}
+        state: dict[_StateKey, PassState] = {}
         tone: list[tuple[float, bool]] = []  # (mean, cut) of the last frames output, for the tone anchor
         prev_small: np.ndarray | None = None
         chunk = lookahead = 0
@@ -203,7 +220,7 @@ class RTNEngine:
         return _Frame(net=net, source=img, cut=cut, mean=mean), flow_frame(luma, self.cfg.flow_side)
 
     def _flush(
-        self, buf: list[_Frame], chunk: int, lookahead: int, state: dict[Box, PassState],
+        self, buf: list[_Frame], chunk: int, lookahead: int, state: dict[_StateKey, PassState],
         tone: list[tuple[float, bool]], gray: bool,
     ) -> Iterator[np.ndarray]:
         """Restore the first ``chunk`` buffered frames (fewer at the end), drop them, yield their outputs."""
@@ -246,7 +263,7 @@ class RTNEngine:
         past[:] = seq[: len(past) + keep][-r:] if r > 0 else []
         return out
 
-    def _restore_window(self, window: list[_Frame], keep: int, state: dict[Box, PassState]) -> np.ndarray:
+    def _restore_window(self, window: list[_Frame], keep: int, state: dict[_StateKey, PassState]) -> np.ndarray:
         """(keep, H, W[, 3]) float32 restored network channels for the first ``keep`` frames of ``window``."""
         hp, wp = window[0].net.shape[:2]
         h, w = window[0].source.shape[:2]
@@ -264,8 +281,15 @@ class RTNEngine:
                 ff = self._flows([r.to_prev for r in window[:keep]], box, (h, w), fsize)
                 fb = self._flows([r.to_next for r in window[:-1]], box, (h, w), fsize)
                 x = x.to(self.device)
-                out, state[box] = self.model.forward_chunk(x, ff, fb, cuts, keep, state.get(box))
-                out = out[0].float().clamp_(0.0, 1.0).permute(0, 2, 3, 1).cpu().numpy()
+                mirrors = MIRRORS[self.cfg.ensemble]
+                total = None
+                for m in mirrors:
+                    key = (box, m)
+                    y, state[key] = self.model.forward_chunk(mirror(x, m), mirror_flows(ff, m), mirror_flows(fb, m),
+                                                             cuts, keep, state.get(key))
+                    y = mirror(y, m).float().clamp_(0.0, 1.0)  # the mean of restored films, each in range
+                    total = y if total is None else total + y
+                out = (total / len(mirrors))[0].permute(0, 2, 3, 1).cpu().numpy()
                 out = out[..., 0] if out.shape[-1] == 1 else out
                 if blender is None:
                     single = out
@@ -323,6 +347,21 @@ class RTNEngine:
         else:
             out = rgb if source.shape[2] == 3 else rgb_to_luma(rgb)[..., None]
         return from_float(out, source.dtype)
+
+
+def mirror(x: torch.Tensor, m: tuple[bool, bool]) -> torch.Tensor:
+    """(…, H, W) frames turned upside down (``m[0]``) and/or left-right (``m[1]``); its own inverse."""
+    dims = [d for d, on in ((-2, m[0]), (-1, m[1])) if on]
+    return x.flip(dims) if dims else x
+
+
+def mirror_flows(f: torch.Tensor, m: tuple[bool, bool]) -> torch.Tensor:
+    """(…, 2, H, W) flows (dx, dy in pixels) of the mirrored frames: the field mirrored, and the component
+    across the mirror's axis negated."""
+    if not any(m):
+        return f
+    sign = torch.tensor([-1.0 if m[1] else 1.0, -1.0 if m[0] else 1.0], dtype=f.dtype, device=f.device)
+    return mirror(f, m) * sign.view(2, 1, 1)
 
 
 def _with_guides(frames: Iterable[np.ndarray], guides: deque[np.ndarray], options: str = "",

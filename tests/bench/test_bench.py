@@ -99,3 +99,21 @@ def test_measure_time_and_memory() -> None:
     assert seconds > 0 and len(out) == 1
     if peak is not None:  # Linux: resident memory grew by about the 40 MiB allocated
         assert peak > 30
+
+
+def test_weights_run_once_per_self_ensemble_size(fake_clip, tmp_path) -> None:
+    import torch
+
+    from oldfilm.models.presets import RTNConfig
+    from oldfilm.models.rtn import RTN
+    from oldfilm.models.weights import save_weights
+
+    torch.manual_seed(0)
+    w = save_weights(RTN(RTNConfig(name="tiny", scale=4, hidden=8, embed=8, heads=2, groups=1, depth=2, window=4,
+                                   shift=2)), tmp_path / "tiny.safetensors")
+    cfg = BenchConfig("tiny", (Window(0, 4),), presets=("light",), noref_every=4, methods=("identity",))
+    run_bench(out_dir=tmp_path / "docs", cache=tmp_path / "cache", config=cfg, weights=[w], ensembles=(1, 2),
+              say=lambda s: None)
+    rows = json.loads((tmp_path / "docs" / "benchmark-tiny" / "results.json").read_text())["results"]
+    by = {r["method"]: r["psnr"] for r in rows}
+    assert {"identity", "rtn:tiny", "rtn:tiny+mirror2"} <= set(by) and by["rtn:tiny"] != by["rtn:tiny+mirror2"]

@@ -240,3 +240,49 @@ def test_restore_stream_refuses_an_unknown_rtn_option() -> None:
 
     with pytest.raises(UsageError, match="bad option for the rtn method"):
         restore_stream(iter([]), "rtn", chunks=3)
+
+
+def test_mirrored_flows_warp_the_mirrored_frame_as_the_flows_warp_the_frame() -> None:
+    from oldfilm.flow import flow_warp
+    from oldfilm.restore.engine import mirror, mirror_flows
+
+    g = torch.Generator().manual_seed(0)
+    img = torch.rand(1, 1, 12, 17, generator=g)
+    flow = 3 * torch.randn(1, 2, 12, 17, generator=g)
+    for m in ((False, True), (True, False), (True, True)):
+        warped_mirror = flow_warp(mirror(img, m), mirror_flows(flow, m))
+        torch.testing.assert_close(warped_mirror, mirror(flow_warp(img, flow), m), atol=1e-5, rtol=0)
+    assert torch.equal(mirror_flows(flow, (False, False)), flow)
+
+
+@pytest.mark.parametrize("ensemble", [2, 4])
+def test_self_ensemble_is_the_mean_over_mirrored_films(ensemble: int) -> None:
+    """The mean of the network's runs on the mirrored films, each mirrored back, streamed in chunks with a
+    recurrent state per mirror; an identity network's output stays exact through padding."""
+    from oldfilm.restore.engine import MIRRORS
+
+    def zero_flow(current: np.ndarray, other: np.ndarray) -> np.ndarray:  # mirror-symmetric, so exact here
+        return np.zeros((2, *current.shape[:2]), np.float32)
+
+    frames = _pan(7, 48, 64)  # multiples of the network's: no padding, which a mirror would move to the far side
+    model = _model(seed=3)
+    cfg = {"threads": 1, "chunk": 3, "lookahead": 1, "scenes": False, "tone_radius": -1}  # tone: after the mean
+    run = lambda fs, **kw: np.stack(list(RTNEngine(model, EngineConfig(**cfg, **kw), device="cpu",  # noqa: E731
+                                                   flow=zero_flow).run(fs)))
+    flip = lambda a, m: a[:, ::-1] if m[0] else a  # noqa: E731
+    flop = lambda a, m: a[..., ::-1] if m[1] else a  # noqa: E731
+    runs = [flop(flip(run([flop(flip(f[None], m), m)[0].copy() for f in frames]), m), m) for m in MIRRORS[ensemble]]
+    expected = np.mean(runs, axis=0)
+    assert np.abs(run(frames, ensemble=ensemble) - expected).max() < 1e-5
+    assert np.abs(runs[0] - expected).max() > 1e-3  # the mirrors do differ: the mean is not one run
+    ident = _model(identity=True)  # every mirror returns the input: the mean is exact
+    gray = [(f * 255).astype(np.uint8) for f in _pan(7, 45, 61)]  # padded: the mirrors move the padding
+    out = RTNEngine(ident, EngineConfig(**cfg, ensemble=ensemble), device="cpu").run(gray)
+    assert all(np.array_equal(o, g) for o, g in zip(out, gray, strict=True))
+
+
+def test_ensemble_must_be_a_known_mirror_set() -> None:
+    from oldfilm.errors import UsageError
+
+    with pytest.raises(UsageError, match="ensemble"):
+        EngineConfig(ensemble=3)
