@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import csv
 import logging
 import math
 import os
@@ -20,7 +19,6 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import numpy as np
 import torch
 import torch.distributed as dist
 from torch.utils.data import DataLoader
@@ -32,6 +30,8 @@ from oldfilm.threads import torch_threads
 from oldfilm.train import losses
 from oldfilm.train.config import TrainConfig, config_from_dict
 from oldfilm.train.data import StepSampler, TrainClips, worker_init
+from oldfilm.train.runlog import append_csv, truncate_csv
+from oldfilm.train.validate import Validator
 
 log = logging.getLogger("oldfilm.train")
 
@@ -208,7 +208,7 @@ def _train(cfg: TrainConfig, run_dir: str | Path, stop_at: int | None, minutes: 
         log.info("resumed %s at step %d", run_dir, tr.step)
         if rank == 0:
             for name in ("log.csv", "val.csv"):
-                _truncate_csv(run_dir / name, tr.step)
+                truncate_csv(run_dir / name, tr.step)
     vgg = losses.load_vgg19(cfg.loss.vgg_weights).to(device) if cfg.loss.vgg_weights and cfg.loss.perceptual else None
     net: torch.nn.Module = tr.model
     if world > 1:
@@ -216,7 +216,7 @@ def _train(cfg: TrainConfig, run_dir: str | Path, stop_at: int | None, minutes: 
                                                         else None)
     loader = _loader(cfg, tr.step, rank, world)
     end = min(cfg.steps, stop_at if stop_at is not None else cfg.steps)
-    val = _Validator(cfg, run_dir) if rank == 0 and cfg.val_every else None
+    val = Validator(cfg, run_dir) if rank == 0 and cfg.val_every else None
     history: list[float] = []
     last_ckpt = t_log = time.monotonic()
     it = iter(loader)
@@ -228,7 +228,7 @@ def _train(cfg: TrainConfig, run_dir: str | Path, stop_at: int | None, minutes: 
         if rank == 0 and (tr.step % cfg.log_every == 0 or tr.step == end):
             now = time.monotonic()
             terms.update(step=tr.step, lr=tr.sched.get_last_lr()[0], sec_per_step=(now - t_log) / cfg.log_every)
-            _append_csv(run_dir / "log.csv", LOG_FIELDS, terms)
+            append_csv(run_dir / "log.csv", LOG_FIELDS, terms)
             t_log = now
         if val is not None and (tr.step % cfg.val_every == 0 or tr.step == cfg.steps):
             val(tr.ema, tr.step)
@@ -343,99 +343,6 @@ def _loader(cfg: TrainConfig, start_step: int, rank: int, world: int) -> DataLoa
     extra = {"prefetch_factor": 2, "multiprocessing_context": "spawn"} if cfg.workers else {}
     return DataLoader(ds, batch_size=cfg.batch_size, sampler=sampler, num_workers=cfg.workers,
                       worker_init_fn=worker_init if cfg.workers else None, **extra)
-
-
-def _truncate_csv(path: Path, step: int) -> None:
-    """Drop the rows logged after ``step`` (by a run interrupted after its last checkpoint)."""
-    if not path.exists():
-        return
-    with open(path, newline="") as f:
-        rows = list(csv.DictReader(f))
-    if rows and any(int(r["step"]) > step for r in rows):
-        with open(path, "w", newline="") as f:
-            w = csv.DictWriter(f, fieldnames=list(rows[0]))
-            w.writeheader()
-            w.writerows(r for r in rows if int(r["step"]) <= step)
-
-
-def _append_csv(path: Path, fieldnames: tuple[str, ...], row: dict[str, float]) -> None:
-    """Append ``row``; a file begun with fewer columns (an older version's run) keeps its header."""
-    new = not path.exists()
-    if not new:
-        with open(path, newline="") as f:
-            header = next(csv.reader(f), None)
-        if header:
-            fieldnames = tuple(header)
-    with open(path, "a", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=fieldnames, extrasaction="ignore")
-        if new:
-            w.writeheader()
-        w.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()})
-
-
-class _Validator:
-    """Validation of the EMA weights on the evaluation clip → ``val.csv`` and ``curve.png``; the EMA weights
-    with the best mean PSNR-t gain over the classical restorer so far → ``best.safetensors`` (runs peak
-    early on the CPU: the last weights are not always the best).
-
-    PSNR-t, not PSNR, picks them: the validation clips' exposure is drawn at random, and PSNR rewards
-    a network's lucky global contrast change (docs/model-card.md, session 4)."""
-
-    FIELDS = ("step", "method", "preset", "psnr", "ssim", "ewarp", "psnr_tone")
-
-    def __init__(self, cfg: TrainConfig, run_dir: Path) -> None:
-        from oldfilm.train.validate import build_val_set, load_val_set, save_val_set, validate_baselines
-
-        self.cfg, self.run_dir = cfg, run_dir
-        cached = run_dir / "val_set.npz"
-        if cached.exists():
-            self.clips = load_val_set(cached)
-        else:
-            self.clips = build_val_set(cfg.val_frames, cfg.val_size, cfg.val_presets, start=cfg.val_start)
-            save_val_set(self.clips, cached)
-        path = run_dir / "val.csv"
-        if not path.exists():
-            for method, per in validate_baselines(self.clips).items():
-                for preset, s in per.items():
-                    _append_csv(path, self.FIELDS, {"step": 0, "method": method, "preset": preset, **s})
-        self.reference, self.best = self._read(path)
-
-    @staticmethod
-    def _read(path: Path) -> tuple[dict[str, float], float]:
-        """The classical restorer's PSNR-t per preset and the best mean gain of a validated step so far."""
-        with open(path, newline="") as f:
-            rows = [r for r in csv.DictReader(f) if r.get("psnr_tone")]
-        ref = {r["preset"]: float(r["psnr_tone"]) for r in rows if r["method"] == "classical"}
-        steps: dict[str, dict[str, float]] = {}
-        for r in rows:
-            if r["method"] == "rtn":
-                steps.setdefault(r["step"], {})[r["preset"]] = float(r["psnr_tone"])
-        gains = [g for g in (_Validator._gain(per, ref) for per in steps.values()) if g is not None]
-        return ref, max(gains, default=-math.inf)
-
-    @staticmethod
-    def _gain(psnr_tone: dict[str, float], ref: dict[str, float]) -> float | None:
-        """Mean PSNR-t gain over the classical restorer across presets (None without a reference for each)."""
-        if not ref or any(p not in ref for p in psnr_tone):
-            return None
-        return float(np.mean([v - ref[p] for p, v in psnr_tone.items()]))
-
-    def __call__(self, ema: RTN, step: int) -> None:
-        from oldfilm.models.weights import save_weights
-        from oldfilm.train.plot import draw_curves
-        from oldfilm.train.validate import validate_model
-
-        scores = validate_model(ema, self.clips, self.cfg.threads)
-        for preset, s in scores.items():
-            _append_csv(self.run_dir / "val.csv", self.FIELDS, {"step": step, "method": "rtn", "preset": preset, **s})
-        gain = self._gain({p: s["psnr_tone"] for p, s in scores.items()}, self.reference)
-        if gain is not None and gain > self.best:
-            self.best = gain
-            save_weights(ema, self.run_dir / "best.safetensors",
-                         extra_meta={"oldfilm.train.run": self.cfg.name, "oldfilm.train.step": str(step),
-                                     "oldfilm.train.weights": "ema", "oldfilm.train.val_gain": f"{gain:.4f}"})
-        ema.train(False)
-        draw_curves(self.run_dir)
 
 
 def export_weights(run_dir: str | Path, dest: str | Path, use_ema: bool = True) -> Path:

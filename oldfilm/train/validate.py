@@ -1,18 +1,27 @@
 """Validation on the evaluation clip (``bikes``, never a training source): a few frames, centre-cropped,
 degraded with fixed seeds per preset, restored through the inference engine (same flows, padding and
-chunking as ``oldfilm restore``), scored on luma by PSNR, SSIM and E_warp.
+chunking as ``oldfilm restore``), scored on luma by PSNR, SSIM and E_warp. ``Validator`` is the trainer's
+(``val.csv``, ``best.safetensors``); ``python -m oldfilm.train.validate`` scores weight files after the fact.
 """
 
 from __future__ import annotations
 
+import csv
+import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from oldfilm.colorspace import from_float, rgb_to_luma
 from oldfilm.degrade.pipeline import degrade_clip
 from oldfilm.degrade.presets import PRESETS as DEGRADE_PRESETS
+from oldfilm.train.runlog import append_csv
+
+if TYPE_CHECKING:
+    from oldfilm.models.rtn import RTN
+    from oldfilm.train.config import TrainConfig
 
 VAL_CLIP = "bikes"
 
@@ -96,6 +105,68 @@ def _centre(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     th, tw = min(size[0], h), min(size[1], w)
     y, x = (h - th) // 2, (w - tw) // 2
     return img[y: y + th, x: x + tw]
+
+
+class Validator:
+    """Validation of the EMA weights on the evaluation clip → ``val.csv`` and ``curve.png``; the EMA weights
+    with the best mean PSNR-t gain over the classical restorer so far → ``best.safetensors`` (runs peak
+    early on the CPU: the last weights are not always the best).
+
+    PSNR-t, not PSNR, picks them: the validation clips' exposure is drawn at random, and PSNR rewards
+    a network's lucky global contrast change (docs/model-card.md, session 4)."""
+
+    FIELDS = ("step", "method", "preset", "psnr", "ssim", "ewarp", "psnr_tone")
+
+    def __init__(self, cfg: TrainConfig, run_dir: Path) -> None:
+        self.cfg, self.run_dir = cfg, run_dir
+        cached = run_dir / "val_set.npz"
+        if cached.exists():
+            self.clips = load_val_set(cached)
+        else:
+            self.clips = build_val_set(cfg.val_frames, cfg.val_size, cfg.val_presets, start=cfg.val_start)
+            save_val_set(self.clips, cached)
+        path = run_dir / "val.csv"
+        if not path.exists():
+            for method, per in validate_baselines(self.clips).items():
+                for preset, s in per.items():
+                    append_csv(path, self.FIELDS, {"step": 0, "method": method, "preset": preset, **s})
+        self.reference, self.best = self._read(path)
+
+    @staticmethod
+    def _read(path: Path) -> tuple[dict[str, float], float]:
+        """The classical restorer's PSNR-t per preset and the best mean gain of a validated step so far."""
+        with open(path, newline="") as f:
+            rows = [r for r in csv.DictReader(f) if r.get("psnr_tone")]
+        ref = {r["preset"]: float(r["psnr_tone"]) for r in rows if r["method"] == "classical"}
+        steps: dict[str, dict[str, float]] = {}
+        for r in rows:
+            if r["method"] == "rtn":
+                steps.setdefault(r["step"], {})[r["preset"]] = float(r["psnr_tone"])
+        gains = [g for g in (Validator._gain(per, ref) for per in steps.values()) if g is not None]
+        return ref, max(gains, default=-math.inf)
+
+    @staticmethod
+    def _gain(psnr_tone: dict[str, float], ref: dict[str, float]) -> float | None:
+        """Mean PSNR-t gain over the classical restorer across presets (None without a reference for each)."""
+        if not ref or any(p not in ref for p in psnr_tone):
+            return None
+        return float(np.mean([v - ref[p] for p, v in psnr_tone.items()]))
+
+    def __call__(self, ema: RTN, step: int) -> None:
+        from oldfilm.models.weights import save_weights
+        from oldfilm.train.plot import draw_curves
+
+        scores = validate_model(ema, self.clips, self.cfg.threads)
+        for preset, s in scores.items():
+            append_csv(self.run_dir / "val.csv", self.FIELDS, {"step": step, "method": "rtn", "preset": preset, **s})
+        gain = self._gain({p: s["psnr_tone"] for p, s in scores.items()}, self.reference)
+        if gain is not None and gain > self.best:
+            self.best = gain
+            save_weights(ema, self.run_dir / "best.safetensors",
+                         extra_meta={"oldfilm.train.run": self.cfg.name, "oldfilm.train.step": str(step),
+                                     "oldfilm.train.weights": "ema", "oldfilm.train.val_gain": f"{gain:.4f}"})
+        ema.train(False)
+        draw_curves(self.run_dir)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -96,11 +96,11 @@ def test_validation_logs_psnr_t_and_keeps_the_best_weights(tiny: TrainConfig, tm
 
 
 def test_csv_begun_by_an_older_version_keeps_its_columns(tmp_path: Path) -> None:
-    from oldfilm.train.loop import _append_csv
+    from oldfilm.train.runlog import append_csv
 
     path = tmp_path / "val.csv"
     path.write_text("step,psnr\n0,20\n")
-    _append_csv(path, ("step", "psnr", "psnr_tone"), {"step": 1, "psnr": 21.0, "psnr_tone": 22.0})
+    append_csv(path, ("step", "psnr", "psnr_tone"), {"step": 1, "psnr": 21.0, "psnr_tone": 22.0})
     assert path.read_text().splitlines() == ["step,psnr", "0,20", "1,21"]
 
 
