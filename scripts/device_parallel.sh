@@ -3,7 +3,7 @@
 # for MINUTES each, then the CUDA speed figures. The GPU is not what limits a slice: each run's DataLoader
 # workers (its config's `workers`) make fresh clips on the machine's 16 cores, so runs that share the slice
 # cost each other cores, not GPU time. Everything comes back in one archive (the tool returns 8 files at most).
-# Usage: bash scripts/device_parallel.sh MINUTES [--init FILE] CONFIG:NAME [CONFIG:NAME ...]
+# Usage: [SPEED=0] bash scripts/device_parallel.sh MINUTES [--init FILE] CONFIG:NAME [CONFIG:NAME ...]
 #   --init: weights that start every run found without a checkpoint under .device/runs/NAME (else it resumes)
 # Writes to $OUT: runs.tar.gz (NAME/: config.json, checkpoint.pt, log.csv, train.log, snapshots/),
 # speed-640.json and speed-1080.json (benchmarks/speed.py on CUDA).
@@ -40,7 +40,9 @@ for i in "${!pids[@]}"; do
 done
 (cd .device/runs && tar -czf "$OUT/runs.tar.gz" --exclude=val_set.npz "${names[@]}")
 ls -la "$OUT"
-# speed on CUDA after the training, so that nothing else loads the machine while it is timed
+# speed on CUDA after the training, so that nothing else loads the machine while it is timed (SPEED=0: skip;
+# it takes up to 160 s)
+[ "${SPEED:-1}" = 0 ] && exit 0
 timeout 100 "$PY" benchmarks/speed.py --presets fast guided quality rtn-paper --frames 48 \
     --json "$OUT/speed-640.json"
 timeout 60 "$PY" benchmarks/speed.py --presets fast quality --frames 16 --size 1088 1920 \
