@@ -24,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m oldfilm.train", description=__doc__.splitlines()[0])
     p.add_argument("--config", default="fast-cpu", help="a TRAIN_PRESETS name or a JSON config file")
     p.add_argument("--run-dir", default=None, help="run folder (config, checkpoint, logs)")
-    p.add_argument("--steps", type=int, default=None, help="override the total number of steps")
+    p.add_argument("--steps", type=int, default=None, help="the total number of steps (also of a resumed run)")
     p.add_argument("--stop-at", type=int, default=None, help="stop (with a checkpoint) at this step")
     p.add_argument("--minutes", type=float, default=None,
                    help="stop (with a checkpoint) after this many minutes of wall time; run again to resume")

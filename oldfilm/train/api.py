@@ -18,6 +18,6 @@ def run_training(config: str | Path, run_dir: str | Path, *, steps: int | None =
 
     if export is not None:
         return export_weights(run_dir, export)
-    cfg = with_overrides(load_config(config), steps=steps, init=str(init) if init else None)
-    train(cfg, run_dir, stop_at=stop_at, minutes=minutes)
+    cfg = with_overrides(load_config(config), init=str(init) if init else None)
+    train(cfg, run_dir, stop_at=stop_at, minutes=minutes, steps=steps)
     return Path(run_dir)

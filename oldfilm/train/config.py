@@ -5,6 +5,7 @@ beside the checkpoint (``config.json``) and reloaded from there to resume. Named
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -213,7 +214,10 @@ class TrainConfig:
         return json.dumps(asdict(self), indent=1)
 
     def save(self, path: str | Path) -> None:
-        Path(path).write_text(self.to_json())
+        """Write ``to_json()`` atomically (a run's config is rewritten when its total steps change)."""
+        part = Path(path).with_suffix(".json.part")
+        part.write_text(self.to_json())
+        os.replace(part, path)
 
 
 def config_from_dict(d: dict[str, Any], cls: type = TrainConfig) -> Any:

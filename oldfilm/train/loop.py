@@ -175,18 +175,20 @@ def _device(cfg: TrainConfig, rank: int) -> torch.device:
 
 
 def train(cfg: TrainConfig, run_dir: str | Path, stop_at: int | None = None,
-          minutes: float | None = None) -> list[float]:
+          minutes: float | None = None, steps: int | None = None) -> list[float]:
     """Train (or resume: a ``checkpoint.pt`` in ``run_dir`` is picked up, with the ``config.json`` beside
     it taking precedence over ``cfg``) until ``cfg.steps`` or ``stop_at``, or until ``minutes`` of wall time
     have passed (then it checkpoints and returns: a time-boxed slice of a longer run, as on a lent GPU whose
     commands are cut off after 10 minutes); returns the loss of each step run here (rank 0's). On a CPU,
     torch runs on ``cfg.threads`` threads meanwhile (0: as the caller set it), and the caller's count is
-    back afterwards."""
+    back afterwards. ``steps`` sets the run's total, a resumed run's too (its saved config is updated; the
+    cosine schedule is stretched from there on): a run that goes on past what it was planned for."""
     with torch_threads(cfg.threads if _device(cfg, 0).type == "cpu" else None):
-        return _train(cfg, run_dir, stop_at, minutes)
+        return _train(cfg, run_dir, stop_at, minutes, steps)
 
 
-def _train(cfg: TrainConfig, run_dir: str | Path, stop_at: int | None, minutes: float | None) -> list[float]:
+def _train(cfg: TrainConfig, run_dir: str | Path, stop_at: int | None, minutes: float | None,
+           steps: int | None = None) -> list[float]:
     started = time.monotonic()
     run_dir = Path(run_dir)
     rank, world = _dist()
@@ -197,6 +199,11 @@ def _train(cfg: TrainConfig, run_dir: str | Path, stop_at: int | None, minutes: 
         import json
 
         cfg = config_from_dict(json.loads((run_dir / "config.json").read_text()))
+    if steps is not None and steps != cfg.steps:
+        cfg = replace(cfg, steps=steps)
+        if resume and rank == 0:
+            log.info("%s: total steps now %d", run_dir, steps)
+            cfg.save(run_dir / "config.json")
     # before anything is written: bad init weights leave no run folder; a resumed run's weights come from its
     # checkpoint, so its init file need not exist any more (a resume state moved to a new machine)
     tr = build_trainer(replace(cfg, init="") if resume else cfg, device)

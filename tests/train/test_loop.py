@@ -252,3 +252,12 @@ def test_a_fine_tune_resumes_after_its_init_weights_are_gone(tiny: TrainConfig, 
     first = train(tuned, tmp_path / "c", stop_at=2)
     src.unlink()
     assert first + train(tuned, tmp_path / "c") == straight
+
+
+def test_a_finished_run_goes_on_with_more_steps(tiny: TrainConfig, tmp_path: Path) -> None:
+    cfg = replace(tiny, steps=3)
+    assert len(train(cfg, tmp_path)) == 3
+    assert train(cfg, tmp_path) == []  # finished: nothing to do
+    assert len(train(cfg, tmp_path, steps=5)) == 2
+    assert torch.load(tmp_path / "checkpoint.pt", weights_only=True)["step"] == 5
+    assert json.loads((tmp_path / "config.json").read_text())["steps"] == 5
