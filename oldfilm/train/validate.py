@@ -17,6 +17,7 @@ import numpy as np
 from oldfilm.colorspace import from_float, rgb_to_luma
 from oldfilm.degrade.pipeline import degrade_clip
 from oldfilm.degrade.presets import PRESETS as DEGRADE_PRESETS
+from oldfilm.train.config import VAL_WINDOWS
 from oldfilm.train.runlog import append_csv
 
 if TYPE_CHECKING:
@@ -25,45 +26,57 @@ if TYPE_CHECKING:
 
 VAL_CLIP = "bikes"
 
-
 @dataclass(frozen=True)
 class ValClip:
-    """One validation clip: ``degraded`` and ``clean`` (T, H, W) uint8 luma."""
+    """One validation clip: ``degraded`` and ``clean`` (T, H, W) uint8 luma of evaluation clip ``clip``."""
 
     preset: str
     degraded: np.ndarray
     clean: np.ndarray
+    clip: str = VAL_CLIP
 
 
 def build_val_set(frames: int, size: tuple[int, int], presets: tuple[str, ...], seed: int = 1234,
-                  start: int = 0) -> list[ValClip]:
-    """``frames`` frames of the evaluation clip from ``start`` on, centre-cropped to ``size`` (H, W), degraded once
-    per preset with ``default_rng([seed, i])``."""
+                  start: int = 0, windows: tuple[tuple[str, int], ...] = ()) -> list[ValClip]:
+    """``frames`` frames of each (clip, first frame) of ``windows`` (none: bikes from ``start``), centre-cropped
+    to ``size`` (H, W), degraded once per preset with ``default_rng([seed, i])`` (``[seed, j, i]`` for the
+    j-th window of several)."""
     from oldfilm.io.sources import packaged_clip
     from oldfilm.io.video import open_video
 
-    with open_video(packaged_clip(VAL_CLIP)) as reader:
-        clip = [_centre(img, size) for img, _ in reader.frames_with_pts(start, start + frames)]
-    rgb = np.stack(clip)
-    clean = from_float(np.stack([rgb_to_luma(f) for f in rgb]), np.uint8)
     out = []
-    for i, name in enumerate(presets):
-        deg = degrade_clip(rgb, np.random.default_rng([seed, i]), DEGRADE_PRESETS[name]).frames
-        out.append(ValClip(name, from_float(np.stack([rgb_to_luma(f) for f in deg]), np.uint8), clean))
+    for j, (name, first) in enumerate(windows or ((VAL_CLIP, start),)):
+        with open_video(packaged_clip(name)) as reader:
+            rgb = np.stack([_centre(img, size) for img, _ in reader.frames_with_pts(first, first + frames)])
+        clean = from_float(np.stack([rgb_to_luma(f) for f in rgb]), np.uint8)
+        for i, preset in enumerate(presets):
+            rng = np.random.default_rng([seed, j, i] if windows else [seed, i])
+            deg = degrade_clip(rgb, rng, DEGRADE_PRESETS[preset]).frames
+            out.append(ValClip(preset, from_float(np.stack([rgb_to_luma(f) for f in deg]), np.uint8), clean, name))
     return out
 
 
 def save_val_set(clips: list[ValClip], path: Path) -> None:
     """Keep the validation clips beside the run, so a resumed run scores the very same frames even if the
     degradation code changed in between."""
-    arrays = {f"{c.preset}/{k}": getattr(c, k) for c in clips for k in ("degraded", "clean")}
+    arrays = {f"{c.clip}/{c.preset}/{k}": getattr(c, k) for c in clips for k in ("degraded", "clean")}
     np.savez_compressed(path, **arrays)
 
 
 def load_val_set(path: Path) -> list[ValClip]:
+    """The clips ``save_val_set`` wrote (or an older run's ``preset/…`` file: bikes only)."""
     with np.load(path) as z:
-        presets = list(dict.fromkeys(k.split("/")[0] for k in z.files))
-        return [ValClip(p, z[f"{p}/degraded"], z[f"{p}/clean"]) for p in presets]
+        keys = list(dict.fromkeys(k.rsplit("/", 1)[0] for k in z.files))
+        return [ValClip(k.split("/")[-1], z[f"{k}/degraded"], z[f"{k}/clean"],
+                        k.split("/")[0] if "/" in k else VAL_CLIP) for k in keys]
+
+
+def per_preset(scores: dict[tuple[str, str], dict[str, float]]) -> dict[str, dict[str, float]]:
+    """(clip, preset) → scores, averaged over clips per preset (every metric's plain mean)."""
+    out: dict[str, list[dict[str, float]]] = {}
+    for (_, preset), s in scores.items():
+        out.setdefault(preset, []).append(s)
+    return {p: {k: float(np.mean([s[k] for s in ss])) for k in ss[0]} for p, ss in out.items()}
 
 
 def score(restored: np.ndarray, clean: np.ndarray) -> dict[str, float]:
@@ -79,25 +92,28 @@ def score(restored: np.ndarray, clean: np.ndarray) -> dict[str, float]:
     }
 
 
-def validate_model(model, clips: list[ValClip], threads: int = 0) -> dict[str, dict[str, float]]:  # noqa: ANN001
-    """Scores of an ``RTN`` (any device) per preset, through ``RTNEngine``."""
+def validate_model(model, clips: list[ValClip], threads: int = 0, by_clip: bool = False) -> dict:  # noqa: ANN001
+    """Scores of an ``RTN`` (any device) per preset (mean over the clips), through ``RTNEngine``; with
+    ``by_clip``, per (clip, preset)."""
     from oldfilm.restore.engine import EngineConfig, RTNEngine
 
     device = next(model.parameters()).device
     engine = RTNEngine(model, EngineConfig(scenes=False, threads=threads or None), device=device)
-    return {c.preset: score(np.stack(list(engine.run(list(c.degraded)))), c.clean) for c in clips}
+    scores = {(c.clip, c.preset): score(np.stack(list(engine.run(list(c.degraded)))), c.clean) for c in clips}
+    return scores if by_clip else per_preset(scores)
 
 
-def validate_baselines(clips: list[ValClip]) -> dict[str, dict[str, dict[str, float]]]:
-    """Scores of the degraded input ("input") and of the classical restorer ("classical") per preset."""
+def validate_baselines(clips: list[ValClip], by_clip: bool = False) -> dict:
+    """Scores of the degraded input ("input") and of the classical restorer ("classical") per preset (mean
+    over the clips); with ``by_clip``, per (clip, preset)."""
     from oldfilm.restore.api import restore_stream
 
-    out: dict[str, dict[str, dict[str, float]]] = {"input": {}, "classical": {}}
+    out: dict[str, dict[tuple[str, str], dict[str, float]]] = {"input": {}, "classical": {}}
     for c in clips:
-        out["input"][c.preset] = score(c.degraded, c.clean)
+        out["input"][c.clip, c.preset] = score(c.degraded, c.clean)
         restored = np.stack([f.reshape(f.shape[:2]) for f in restore_stream(list(c.degraded), "classical")])
-        out["classical"][c.preset] = score(restored, c.clean)
-    return out
+        out["classical"][c.clip, c.preset] = score(restored, c.clean)
+    return out if by_clip else {m: per_preset(s) for m, s in out.items()}
 
 
 def _centre(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -123,7 +139,8 @@ class Validator:
         if cached.exists():
             self.clips = load_val_set(cached)
         else:
-            self.clips = build_val_set(cfg.val_frames, cfg.val_size, cfg.val_presets, start=cfg.val_start)
+            self.clips = build_val_set(cfg.val_frames, cfg.val_size, cfg.val_presets, start=cfg.val_start,
+                                       windows=cfg.val_windows)
             save_val_set(self.clips, cached)
         path = run_dir / "val.csv"
         if not path.exists():
@@ -170,9 +187,11 @@ class Validator:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m oldfilm.train.validate W.safetensors ... --val-set RUN/val_set.npz``: score weight files
-    (a GPU slice's snapshots, say) on a run's validation clips, one CSV row per file and preset, with the
-    classical restorer's row first; the same numbers the trainer's validation writes to ``val.csv``."""
+    """``python -m oldfilm.train.validate W.safetensors ... (--val-set FILE | --several FILE)``: score weight
+    files (a GPU slice's snapshots, say) on a run's validation clips (``--val-set``, a run's val_set.npz) or
+    on the several-clip set (``--several``: ``VAL_WINDOWS``, built into FILE on first use). One CSV row per
+    file, clip and preset, then the mean over clips per preset (clip "mean", what the trainer's ``val.csv``
+    holds), the classical restorer's rows first."""
     import argparse
     import csv
     import sys
@@ -180,24 +199,34 @@ def main(argv: list[str] | None = None) -> int:
     from oldfilm.models.weights import load_model
 
     ap = argparse.ArgumentParser(prog="python -m oldfilm.train.validate", description=main.__doc__)
-    ap.add_argument("weights", nargs="+", help=".safetensors files")
-    ap.add_argument("--val-set", required=True, help="a val_set.npz written by a training run")
-    ap.add_argument("--no-baseline", action="store_true", help="skip the classical restorer's row")
+    ap.add_argument("weights", nargs="*", help=".safetensors files")
+    src = ap.add_mutually_exclusive_group(required=True)
+    src.add_argument("--val-set", help="a val_set.npz written by a training run")
+    src.add_argument("--several", help="the several-clip validation set's file (built if missing)")
+    ap.add_argument("--frames", type=int, default=24, help="with --several, when the set is built: frames per clip")
+    ap.add_argument("--no-baseline", action="store_true", help="skip the classical restorer's rows")
     ap.add_argument("--threads", type=int, default=0)
     args = ap.parse_args(argv)
-    clips = load_val_set(Path(args.val_set))
+    if args.val_set:
+        clips = load_val_set(Path(args.val_set))
+    elif Path(args.several).exists():
+        clips = load_val_set(Path(args.several))
+    else:
+        clips = build_val_set(args.frames, (272, 640), ("light", "medium", "heavy"), windows=VAL_WINDOWS)
+        save_val_set(clips, Path(args.several))
     out = csv.writer(sys.stdout)
-    out.writerow(["weights", "preset", "psnr", "psnr_tone", "ssim", "ewarp"])
-    rows: list[tuple[str, dict[str, dict[str, float]]]] = []
-    if not args.no_baseline:
-        rows.append(("classical", validate_baselines(clips)["classical"]))
-    for name, per in rows:
-        for preset, s in per.items():
-            out.writerow([name, preset, *(f"{s[k]:.4f}" for k in ("psnr", "psnr_tone", "ssim", "ewarp"))])
-    for w in args.weights:
-        for preset, s in validate_model(load_model(w), clips, args.threads).items():
-            out.writerow([w, preset, *(f"{s[k]:.4f}" for k in ("psnr", "psnr_tone", "ssim", "ewarp"))])
+    out.writerow(["weights", "clip", "preset", "psnr", "psnr_tone", "ssim", "ewarp"])
+
+    def write(name: str, scores: dict[tuple[str, str], dict[str, float]]) -> None:
+        rows = [*scores.items(), *((("mean", p), s) for p, s in per_preset(scores).items())]
+        for (clip, preset), s in rows:
+            out.writerow([name, clip, preset, *(f"{s[k]:.4f}" for k in ("psnr", "psnr_tone", "ssim", "ewarp"))])
         sys.stdout.flush()
+
+    if not args.no_baseline:
+        write("classical", validate_baselines(clips, by_clip=True)["classical"])
+    for w in args.weights:
+        write(w, validate_model(load_model(w), clips, args.threads, by_clip=True))
     return 0
 
 
