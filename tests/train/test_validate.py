@@ -14,8 +14,7 @@ import pytest
 
 from oldfilm.train.config import VAL_WINDOWS, TrainConfig
 from oldfilm.train.loop import train
-from oldfilm.train.validate import (ValClip, build_val_set, load_val_set, main, per_preset, save_val_set,
-                                    validate_model)
+from oldfilm.train.validate import ValClip, build_val_set, load_val_set, main, per_preset, save_val_set, validate_model
 from tests.clips import moving_clip, write_clip
 
 
