@@ -41,6 +41,7 @@ def main() -> None:
     p.add_argument("--weights", required=True)
     p.add_argument("--clips", type=int, default=12, help="clips per preset")
     p.add_argument("--size", type=int, default=128)
+    p.add_argument("--frames", type=int, default=5)
     p.add_argument("--seed", type=int, default=90210, help="a seed no training run uses")
     p.add_argument("--json", default=None)
     args = p.parse_args()
@@ -48,7 +49,8 @@ def main() -> None:
     model = load_model(args.weights).eval()
     rows = {}
     for preset in PRESETS:
-        cfg = DataConfig(frames=5, crop=(args.size, args.size), degrade=preset, weave=False)
+        cfg = DataConfig(frames=args.frames, crop=(args.size, args.size), degrade=preset, weave=False,
+                         flow_preset=model.cfg.flow_preset)  # the flows the network pins, as the engine gives them
         ds = TrainClips(cfg, args.seed, per_step=1, multiple=model.multiple, guided=True, guide=model.cfg.guide)
         sums = {k: [0.0, 0.0, 0] for k in KINDS}
         for i in range(args.clips):
