@@ -181,16 +181,21 @@ def _evaluation_set(cfg: BenchConfig) -> str:
                 f"black-and-white film). NIQE/BRISQUE on one frame in {cfg.noref_every}.\n")
     from oldfilm.io.sources import CLIPS
 
-    clips = "; ".join(f"`{w.clip}` ({CLIPS[w.clip].about}) frames {w.start}–{w.start + w.frames - 1}"
-                      for w in cfg.windows if w.clip in CLIPS)
+    clips = "; ".join(f"`{w.clip}`" + (f" ({CLIPS[w.clip].about})" if CLIPS[w.clip].about else "")
+                      + f" frames {w.start}–{w.start + w.frames - 1}" for w in cfg.windows if w.clip in CLIPS)
     side = max(w.max_side for w in cfg.windows)
-    return (f"**Evaluation set**: the evaluation clips of shared/DATA.md (real footage, never used in training), "
-            f"one window each — {clips} — as gray (BT.601 luma), downscaled to at most {side} px on the longer "
-            f"side; damaged by `{', '.join(cfg.presets)}` (`oldfilm.bench.stress`: an independent family, "
-            f"not the training generator — breathing, spatially varying flicker; clumped grain; soft scan; "
-            f"JPEG blocking; dust persisting 2–3 frames; wandering line scratches; gate weave) with seed "
-            f"{cfg.seed}. `mean` = plain mean of the clips' rows. NIQE/BRISQUE on one frame in "
-            f"{cfg.noref_every}.\n")
+    training = all(CLIPS[w.clip].role == "train" for w in cfg.windows if w.clip in CLIPS)
+    source = ("*training* clips of shared/DATA.md (a tuning set: these numbers say nothing about unseen footage)"
+              if training else "evaluation clips of shared/DATA.md (real footage, never used in training)")
+    if cfg.presets == ("stress",):
+        damage = ("`stress` (`oldfilm.bench.stress`: an independent family, not the training generator — "
+                  "breathing, spatially varying flicker; clumped grain; soft scan; JPEG blocking; dust persisting "
+                  "2–3 frames; wandering line scratches; gate weave)")
+    else:
+        damage = f"the `oldfilm.degrade` presets {', '.join(cfg.presets)}"
+    return (f"**Evaluation set**: the {source}, one window each — {clips} — as gray (BT.601 luma), downscaled to "
+            f"at most {side} px on the longer side; damaged by {damage} with seed {cfg.seed}. `mean` = plain "
+            f"mean of the clips' rows. NIQE/BRISQUE on one frame in {cfg.noref_every}.\n")
 
 
 def _film_section(film: FilmRun, stem: str) -> list[str]:

@@ -75,3 +75,14 @@ def test_the_tuning_suites_cut_only_training_clips() -> None:
     for name in ("stress-train", "presets-train"):
         assert {CLIPS[w.clip].role for w in SUITES[name].windows} == {"train"}, name
     assert {w.clip for w in SUITES["presets-train"].windows} == {"city", "bigbuckbunny", "office"}
+
+
+def test_a_tuning_suites_report_says_it_is_training_footage_with_its_own_damage() -> None:
+    from oldfilm.bench.config import PRESETS_TRAIN, STRESS, STRESS_TRAIN
+    from oldfilm.bench.report import _evaluation_set
+
+    presets = _evaluation_set(PRESETS_TRAIN)
+    assert "*training* clips" in presets and "presets light, medium, heavy" in presets
+    assert "independent family" not in presets
+    assert "*training* clips" in _evaluation_set(STRESS_TRAIN) and "independent family" in _evaluation_set(STRESS_TRAIN)
+    assert "never used in training" in _evaluation_set(STRESS)
