@@ -129,6 +129,12 @@ SESSION5_GUIDE = json.dumps({
 """Every option of the classical restorer as its defaults stood at the end of session 5 (with the stress-suite
 stages), pinned: the quality network's guide from run C on."""
 
+SESSION7_GUIDE = json.dumps({**json.loads(SESSION5_GUIDE), "sharpen": 0.3}, sort_keys=True)
+"""The classical restorer's defaults as they stand since session 6 (the unsharp mask at 0.3, chosen on training
+windows), pinned. On the presets-train windows (training footage, the bench's presets, whole frames) it
+scores 25.82 dB PSNR-t against SESSION5_GUIDE's 25.34: a network on SESSION5_GUIDE starts half a decibel
+behind the restorer it is compared with (``benchmarks/stress_tune.py --suite presets-train``, session 7)."""
+
 PRESETS: dict[str, RTNConfig] = {
     # RTN as published: 16-channel full-resolution hidden state, stride-2 conv to 64 channels,
     # 3 residual Swin groups × 2 blocks per direction, window 8, shift 4, 4 heads, MLP ratio 2.

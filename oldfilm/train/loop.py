@@ -86,11 +86,13 @@ def build_trainer(cfg: TrainConfig, device: torch.device) -> Trainer:
 
 
 def _init_from(model: RTN, cfg: TrainConfig) -> None:
-    """Copy the parameters of ``cfg.init`` into ``model`` (UsageError if its network differs)."""
+    """Copy the parameters of ``cfg.init`` into ``model`` (UsageError if its network differs). The pinned
+    guide options and flow preset may differ: they change the inputs, not the parameters (a network
+    fine-tuned onto another guide)."""
     from oldfilm.models.weights import load_model
 
     src = load_model(cfg.init)
-    if src.cfg != cfg.model:
+    if replace(src.cfg, guide=cfg.model.guide, flow_preset=cfg.model.flow_preset) != cfg.model:
         raise UsageError(f"init weights {cfg.init} hold a {src.cfg.name!r} network that differs from the "
                          f"run's {cfg.model.name!r} config")
     model.load_state_dict(src.state_dict())

@@ -241,6 +241,11 @@ def test_init_starts_a_run_from_given_weights(tiny: TrainConfig, tmp_path: Path)
     other = replace(tiny, model=replace(tiny.model, hidden=tiny.model.hidden * 2), init=str(src))
     with pytest.raises(UsageError, match="differs"):
         build_trainer(other, torch.device("cpu"))
+    # onto another guide or flow preset: the same parameters, other inputs
+    moved = replace(tiny, model=replace(tiny.model, guide='{"sharpen": 0.3}', flow_preset="medium"),
+                    data=replace(tiny.data, flow_preset="medium"), init=str(src))
+    state = build_trainer(moved, torch.device("cpu")).model.state_dict()
+    assert all(torch.equal(v, loaded[k]) for k, v in state.items())
 
 
 def test_a_fine_tune_resumes_after_its_init_weights_are_gone(tiny: TrainConfig, tmp_path: Path) -> None:
