@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
@@ -75,5 +75,10 @@ PRESETS_TRAIN = BenchConfig("presets-train", (Window(40, 24, clip="city", max_si
                             by_clip=True)
 """The light/medium/heavy presets on windows of the *training* clips (the dlib office frames among them: real
 low-light camera footage): what the classical restorer's preset behaviour is tuned on."""
+PRESETS_EVAL = BenchConfig("presets-eval", tuple(replace(w, frames=32) for w in STRESS.windows),
+                           noref_every=4, by_clip=True)
+"""The light/medium/heavy presets on the stress suite's windows of every evaluation clip: the full bench's
+measure over all the evaluation clips rather than bikes alone (issue 14 asks for it; the networks' five-clip
+validation, ``train.config.VAL_WINDOWS``, uses other windows of the same clips)."""
 SUITES = {"quick": QUICK, "full": FULL, "stress": STRESS, "stress-train": STRESS_TRAIN,
-          "presets-train": PRESETS_TRAIN}
+          "presets-train": PRESETS_TRAIN, "presets-eval": PRESETS_EVAL}

@@ -86,3 +86,15 @@ def test_a_tuning_suites_report_says_it_is_training_footage_with_its_own_damage(
     assert "independent family" not in presets
     assert "*training* clips" in _evaluation_set(STRESS_TRAIN) and "independent family" in _evaluation_set(STRESS_TRAIN)
     assert "never used in training" in _evaluation_set(STRESS)
+
+
+def test_the_evaluation_presets_suite_cuts_evaluation_clips_away_from_the_validation_windows() -> None:
+    from oldfilm.bench.config import PRESETS_EVAL
+    from oldfilm.io.sources import CLIPS
+    from oldfilm.train.config import VAL_WINDOWS
+
+    assert {w.clip for w in PRESETS_EVAL.windows} == {c for c, _ in VAL_WINDOWS}
+    assert all(CLIPS[w.clip].role == "eval" for w in PRESETS_EVAL.windows)
+    for w in PRESETS_EVAL.windows:  # the networks are picked on VAL_WINDOWS: no frame in common
+        start = dict(VAL_WINDOWS)[w.clip]
+        assert w.start + w.frames <= start or start + 24 <= w.start
