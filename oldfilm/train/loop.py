@@ -253,6 +253,9 @@ def _train(cfg: TrainConfig, run_dir: str | Path, stop_at: int | None, minutes: 
             break
     if world > 1:
         dist.barrier()
+        # every rank leaves the group together: a rank that exits while another still talks to it makes
+        # gloo abort the other (SIGABRT; the DDP test failed so on fresh clones, 1 run in a few)
+        dist.destroy_process_group()
     return history
 
 
