@@ -12,17 +12,9 @@ set -uo pipefail
 MINUTES=$1; shift
 INIT=""
 if [ "${1:-}" = "--init" ]; then INIT=$2; shift 2; fi
-PY=${PY:-python3}
-if ! "$PY" -c 'import av' 2>/dev/null; then
-    "$PY" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --target /tmp/site .device/whl/*.whl
-    export PYTHONPATH=/tmp/site:${PYTHONPATH:-}
-fi
-export PYTHONPATH=$PWD:${PYTHONPATH:-} OLDFILM_CACHE=$PWD/.device/cache PYTHONUNBUFFERED=1
+source "$(dirname "$0")/device_env.sh"
 OUT=${OUT:-.device/out}
 mkdir -p "$OUT"
-"$PY" -m oldfilm.train --build-corpus >/dev/null || exit 1
-"$PY" -c 'import torch; print("torch", torch.__version__, "cuda", torch.cuda.is_available(),
-      torch.cuda.get_device_name(0) if torch.cuda.is_available() else "")'
 pids=() names=()
 for spec in "$@"; do
     cfg=${spec%%:*} name=${spec#*:}

@@ -8,16 +8,8 @@
 # Back here: copy $OUT's files into .device/runs/NAME/ (or the run folder you keep) for the next slice.
 set -euo pipefail
 CONFIG=$1 NAME=$2 MINUTES=$3 NPROC=${4:-1}
-PY=${PY:-python3}
-if ! "$PY" -c 'import av' 2>/dev/null; then
-    "$PY" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --target /tmp/site .device/whl/*.whl
-    export PYTHONPATH=/tmp/site:${PYTHONPATH:-}
-fi
-export PYTHONPATH=$PWD:${PYTHONPATH:-} OLDFILM_CACHE=$PWD/.device/cache PYTHONUNBUFFERED=1
+source "$(dirname "$0")/device_env.sh"
 RUN=.device/runs/$NAME
-"$PY" -m oldfilm.train --build-corpus >/dev/null
-"$PY" -c 'import torch; print("torch", torch.__version__, "cuda", torch.cuda.is_available(),
-      torch.cuda.get_device_name(0) if torch.cuda.is_available() else "")'
 if [ "$NPROC" -gt 1 ]; then
     "$PY" -m torch.distributed.run --nproc_per_node="$NPROC" -m oldfilm.train --config "$CONFIG" --run-dir "$RUN" \
         --minutes "$MINUTES"

@@ -170,7 +170,7 @@ def run_bench(
         for n in ensembles:
             name = f"rtn:{Path(w).stem}" + (f"+mirror{n}" if n > 1 else "")
             label = f"ours: RTN with weights `{Path(w).name}`" + (f", mean over {n} mirrored copies" if n > 1 else "")
-            chosen.append(Method(name, label, oldfilm_method("rtn", weights=w, **({"ensemble": n} if n > 1 else {}))))
+            chosen.append(Method(name, label, oldfilm_method("rtn", weights=w, ensemble=n)))
             if cfg.methods:
                 cfg = replace(cfg, methods=(*cfg.methods, name))
     if cfg.methods:

@@ -17,12 +17,11 @@ import numpy as np
 from oldfilm.colorspace import from_float, rgb_to_luma
 from oldfilm.degrade.pipeline import degrade_clip
 from oldfilm.degrade.presets import PRESETS as DEGRADE_PRESETS
-from oldfilm.train.config import VAL_WINDOWS
+from oldfilm.train.config import VAL_WINDOWS, TrainConfig
 from oldfilm.train.runlog import append_csv
 
 if TYPE_CHECKING:
     from oldfilm.models.rtn import RTN
-    from oldfilm.train.config import TrainConfig
 
 VAL_CLIP = "bikes"
 
@@ -212,7 +211,8 @@ def main(argv: list[str] | None = None) -> int:
     elif Path(args.several).exists():
         clips = load_val_set(Path(args.several))
     else:
-        clips = build_val_set(args.frames, (272, 640), ("light", "medium", "heavy"), windows=VAL_WINDOWS)
+        defaults = TrainConfig()  # the trainer's crop and presets
+        clips = build_val_set(args.frames, defaults.val_size, defaults.val_presets, windows=VAL_WINDOWS)
         save_val_set(clips, Path(args.several))
     out = csv.writer(sys.stdout)
     out.writerow(["weights", "clip", "preset", "psnr", "psnr_tone", "ssim", "ewarp"])
