@@ -39,7 +39,8 @@ def restore(src: str | Path, dst: str | Path, *, method: str = "classical", pres
             weights: str | Path | None = None, device: str = "auto", start: int = 0, end: int | None = None,
             codec: str = "auto", crf: int = 17, overwrite: bool = False, progress: Progress | None = None,
             colorize: dict[str, Any] | None = None, fields: str = "auto", fps: float | None = None,
-            crop: str | None = None, strict: bool = False, stabilize: bool = False, ensemble: int = 1) -> Path:
+            crop: str | None = None, strict: bool = False, stabilize: bool = False, grain: str = "remove",
+            ensemble: int = 1) -> Path:
     """Restore ``src`` (video file or frame folder) into ``dst``; returns ``dst``.
 
     Keeps size, fps, per-frame timestamps and the audio/subtitle streams (copied, trimmed to
@@ -50,21 +51,15 @@ def restore(src: str | Path, dst: str | Path, *, method: str = "classical", pres
     ``oldfilm.colorize.colorize_stream``) colours the restored frames in the same pass (with ``start``,
     every reference needs its frame number). ``progress(done, total)`` is called after each frame. Frames
     a damaged input lost are reported on stderr (the survivors keep their timestamps); ``strict`` makes any
-    loss an ``InputError``. ``stabilize`` (classical) and ``ensemble`` (rtn: ``EngineConfig.ensemble``) are
-    the methods' options. Nothing is left at ``dst`` unless the whole run succeeds.
+    loss an ``InputError``. ``stabilize``, ``grain`` (classical) and ``ensemble`` (rtn) are the methods'
+    options (``restore.api.method_options``). Nothing is left at ``dst`` unless the whole run succeeds.
     """
     from oldfilm.io.crop import resolve_crop, restore_within
-    from oldfilm.restore.api import restore_stream
+    from oldfilm.restore.api import method_options, restore_stream
 
-    if stabilize and method != "classical":
-        raise UsageError("stabilisation (--stabilize) is an option of the classical method")
-    if ensemble != 1 and method != "rtn":
-        raise UsageError("the self-ensemble (--ensemble) is an option of the rtn method")
+    options = method_options(method, stabilize=stabilize, grain=grain, ensemble=ensemble)
     if colorize is not None:
         check_colour_refs(colorize, start)
-    options: dict[str, Any] = {"stabilize": True} if stabilize else {}
-    if ensemble != 1:
-        options["ensemble"] = ensemble
     with Transcode(src, dst, window=Window(start, end, fields, fps), channels=3 if colorize is not None else None,
                    output=Output(codec, crf, overwrite), progress=progress, strict=strict) as t:
         box = resolve_crop(crop, t.film, start)

@@ -116,6 +116,8 @@ def restore(
     strict: Annotated[bool, typer.Option(help="Fail when a damaged input lost frames.")] = False,
     stabilize: Annotated[bool, typer.Option("--stabilize", help="Classical method: remove gate weave (the "
                                                                 "picture moves against the frame edges).")] = False,
+    grain: Annotated[str, typer.Option(help="Classical method: remove | keep (repair dust, scratches and "
+                                            "flicker but leave the film's grain as it is).")] = "remove",
     ensemble: Annotated[int, typer.Option(help="RTN method: average the network over 1, 2 or 4 mirrored copies "
                                                "of the film (self-ensemble: steadier, less grain; N× the "
                                                "network's time).")] = 1,
@@ -123,15 +125,15 @@ def restore(
     """Restore an old film: dust, scratches, blotches, noise, flicker (and colour it with --colorize)."""
     from oldfilm import restore as api_restore
     from oldfilm.errors import UsageError
+    from oldfilm.restore.api import method_options
 
     if resume:
         if colorize or fps is not None or crop is not None:
             raise UsageError("--resume restores in chunks: without --colorize, --fps or --crop (run those apart)")
-        if ensemble != 1 and method != "rtn":
-            raise UsageError("the self-ensemble (--ensemble) is an option of the rtn method")
         _restore_resumable(src, dst, method=method, preset=preset, weights=weights, device=device, start=start,
                            end=end, fields=fields, codec=codec, crf=crf, overwrite=overwrite, strict=strict,
-                           chunk_frames=chunk_frames, **({"ensemble": ensemble} if ensemble != 1 else {}))
+                           chunk_frames=chunk_frames,
+                           **method_options(method, stabilize=stabilize, grain=grain, ensemble=ensemble))
         return
 
     colour = None
@@ -143,7 +145,8 @@ def restore(
     try:
         out = api_restore(src, dst, method=method, preset=preset, weights=weights, device=device, start=start,
                           end=end, codec=codec, crf=crf, overwrite=overwrite, progress=update, colorize=colour,
-                          fields=fields, fps=fps, crop=crop, strict=strict, stabilize=stabilize, ensemble=ensemble)
+                          fields=fields, fps=fps, crop=crop, strict=strict, stabilize=stabilize, grain=grain,
+                          ensemble=ensemble)
     finally:
         close()
     _say(f"wrote {out}")

@@ -102,3 +102,21 @@ def test_restore_with_a_self_ensemble_is_the_rtn_stream_with_that_option(tmp_pat
     rc = main(["restore", str(src), str(tmp_path / "x"), "--codec", "png", "--ensemble", "3", "--method", "rtn",
                "--weights", str(weights), "-q"])
     assert rc != 0 and not (tmp_path / "x").exists()
+
+
+def test_restore_keeping_grain_is_the_classical_stream_with_keep_grain_also_when_resumable(tmp_path: Path) -> None:
+    from oldfilm.restore.classical import KEEP_GRAIN
+
+    src, _ = _gray_clip_and_key(tmp_path)
+    dst = oldfilm.restore(src, tmp_path / "out", codec="png", grain="keep")
+    want = np.stack(list(restore_stream(_read(src), "classical", **KEEP_GRAIN)))
+    assert np.array_equal(_read(dst), want)
+    assert not np.array_equal(want, np.stack(list(restore_stream(_read(src), "classical"))))
+    # --resume restores in chunks through another path: the option must reach the restorer there too
+    assert main(["restore", str(src), str(tmp_path / "res.mkv"), "--codec", "ffv1", "--grain", "keep", "--resume",
+                 "-q"]) == 0
+    assert np.array_equal(_read(tmp_path / "res.mkv"), want)
+    for bad in (dict(grain="keep", method="rtn"), dict(grain="some"), dict(stabilize=True, method="none")):
+        with pytest.raises(UsageError, match="grain|stabilize"):
+            oldfilm.restore(src, tmp_path / "bad", codec="png", **bad)
+    assert not (tmp_path / "bad").exists()

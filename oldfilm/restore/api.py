@@ -34,6 +34,30 @@ def best_method() -> str:
     return "rtn" if best_preset() else "classical"
 
 
+GRAIN_MODES = ("remove", "keep")
+
+
+def method_options(method: str, *, stabilize: bool = False, grain: str = "remove", ensemble: int = 1
+                   ) -> dict[str, Any]:
+    """The ``restore_stream`` options behind the user-facing switches (``oldfilm restore``, ``--resume`` too),
+    checked against the method they belong to: ``stabilize`` and ``grain`` (classical: "keep" =
+    ``classical.KEEP_GRAIN``), ``ensemble`` (rtn: ``EngineConfig.ensemble``)."""
+    from oldfilm.restore.classical import KEEP_GRAIN
+
+    if grain not in GRAIN_MODES:
+        raise UsageError(f"grain must be one of {', '.join(GRAIN_MODES)}, not {grain!r}")
+    if (stabilize or grain != "remove") and method != "classical":
+        raise UsageError("--stabilize and --grain are options of the classical method")
+    if ensemble != 1 and method != "rtn":
+        raise UsageError("the self-ensemble (--ensemble) is an option of the rtn method")
+    options: dict[str, Any] = {"stabilize": True} if stabilize else {}
+    if grain == "keep":
+        options.update(KEEP_GRAIN)
+    if ensemble != 1:
+        options["ensemble"] = ensemble
+    return options
+
+
 def _preset(preset: str) -> str:
     """"auto" → the best shipped preset ("fast" when none ships: its missing weights are then reported)."""
     return (best_preset() or "fast") if preset == "auto" else preset

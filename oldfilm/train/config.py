@@ -389,6 +389,17 @@ TRAIN_PRESETS: dict[str, TrainConfig] = {
         loss=replace(_QUALITY_GPU.loss, ssim=5.0), data=replace(_QUALITY_GPU.data, flow_error_prob=0.5),
         steps=2000, batch_size=4, lr=5e-5, warmup=20, workers=1, threads=1, log_every=5, snapshot_every=100,
         checkpoint_minutes=5.0),
+    # session 8: quality-remedy-guide7 with 31 more photographs in the corpus (corpus.DEB_PHOTOS) and half of
+    # the clips made from photographs: on fresh draws from the training sources R7-400 gains +0.3–0.5 dB over
+    # its guide, on fixed windows of real footage about +0.1 whatever the frame size (benchmarks/window_gap.py),
+    # so more content is the next thing to try; from R7-400 (--init), validated on the five clips every 250 steps
+    "quality-more-stills": replace(
+        _QUALITY_GPU, name="quality-more-stills",
+        model=replace(MODEL_PRESETS["quality"], flow_preset="medium", guide=SESSION7_GUIDE),
+        loss=replace(_QUALITY_GPU.loss, ssim=5.0),
+        data=replace(_QUALITY_GPU.data, flow_error_prob=0.5, still_prob=0.5),
+        steps=2000, batch_size=4, lr=5e-5, warmup=20, workers=1, threads=1, log_every=5, snapshot_every=100,
+        val_every=250, val_windows=VAL_WINDOWS, checkpoint_minutes=5.0),
     # the recipe at scale, for a GPU
     "fast-gpu": TrainConfig(name="fast-gpu", data=DataConfig(degrade_extra=("light",)), steps=100_000,
                             batch_size=16, workers=8, val_every=2000),

@@ -3,7 +3,8 @@
 Videos (``CLIPS`` entries whose role is "train") are decoded, resized to ``max_side`` and stored as
 ``(T, H, W, 3)`` uint8 ``.npy`` files; photographs (scikit-image's ``skimage/data`` and scikit-learn's
 ``china.jpg``/``flower.jpg``, the latter taken from the wheel without importing scikit-learn) are stored
-as ``(H, W, 3)`` uint8 ``.npy`` files and turned into clips at sampling time (``oldfilm.train.motion``).
+as ``(H, W, 3)`` uint8 ``.npy`` files and turned into clips at sampling time (``oldfilm.train.motion``); more
+photographs come from Debian packages (``DEB_PHOTOS``).
 Evaluation clips are refused here, so they cannot reach a training batch.
 
 Layout: ``<cache>/corpus/{videos,stills}/<name>.npy`` plus ``manifest.json``.
@@ -20,6 +21,7 @@ import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -37,6 +39,22 @@ SKIMAGE_PHOTOS = (
     "text.png", "clock_motion.png", "horse.png",
 )
 """Photographs (and a few scanned documents) shipped in ``skimage/data``."""
+
+DEB_PHOTOS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "opencv-doc=4.6.0+dfsg-12": ("usr/share/doc/opencv-doc/examples/data", (
+        "aero1.jpg", "aero3.jpg", "aloeL.jpg", "apple.jpg", "baboon.jpg", "basketball1.png", "box_in_scene.png",
+        "building.jpg", "butterfly.jpg", "chicky_512.png", "fruits.jpg", "graf1.png", "home.jpg", "leuvenA.jpg",
+        "messi5.jpg", "orange.jpg", "rubberwhale1.png", "smarties.png", "squirrel_cls.jpg")),
+    "mate-backgrounds=1.26.0-1": ("usr/share/backgrounds/mate/nature", (
+        "Aqua.jpg", "Blinds.jpg", "Dune.jpg", "FreshFlower.jpg", "Garden.jpg", "GreenMeadow.jpg", "LadyBird.jpg",
+        "RainDrops.jpg", "Storm.jpg", "TwoWings.jpg", "Wood.jpg", "YellowFlower.jpg")),
+}
+"""Photographs in Debian packages (session 8: more content, as shared/DATA.md invites): OpenCV's sample photos
+(its cartoons, renders, charts and chessboards left out, and ``stuff.jpg`` too: a pen and a coin on a table,
+too close to the ``motion`` evaluation clip) and MATE's nature wallpapers. package pin → (folder, files)."""
+
+CORPUS_VERSION = 2
+"""Bumped when sources are added: a cached corpus of an older version is completed on first use."""
 
 SKLEARN_PACKAGE = "scikit-learn"
 SKLEARN_PHOTOS = ("sklearn/datasets/images/china.jpg", "sklearn/datasets/images/flower.jpg")
@@ -78,7 +96,7 @@ def build_corpus(root: Path | None = None, max_side: int = 480, stills: bool = T
     root = Path(root) if root is not None else corpus_dir()
     (root / "videos").mkdir(parents=True, exist_ok=True)
     (root / "stills").mkdir(parents=True, exist_ok=True)
-    manifest: dict[str, dict[str, list[int]]] = {"videos": {}, "stills": {}}
+    manifest: dict[str, Any] = {"videos": {}, "stills": {}}
     for name in TRAIN_VIDEOS:
         if CLIPS[name].role != "train":
             raise InputError(f"{name} is an evaluation clip and never goes into the training corpus")
@@ -93,6 +111,7 @@ def build_corpus(root: Path | None = None, max_side: int = 480, stills: bool = T
                 _save(dest, _fit(img, max_side))
         for p in sorted((root / "stills").glob("*.npy")):
             manifest["stills"][p.stem] = list(np.load(p, mmap_mode="r").shape)
+    manifest["version"] = CORPUS_VERSION
     (root / "manifest.json").write_text(json.dumps(manifest, indent=1))
     return root
 
@@ -118,7 +137,7 @@ def load_corpus(root: Path | None = None) -> Corpus:
     if not (root / "manifest.json").exists():
         build_corpus(root)
     manifest = json.loads((root / "manifest.json").read_text())
-    if default and not set(TRAIN_VIDEOS) <= set(manifest["videos"]):  # a source added since the cache was made
+    if default and manifest.get("version", 1) < CORPUS_VERSION:  # sources added since the cache was made
         build_corpus(root)
         manifest = json.loads((root / "manifest.json").read_text())
     videos = {n: np.load(root / "videos" / f"{n}.npy", mmap_mode="r") for n in manifest["videos"]}
@@ -170,6 +189,27 @@ def _photos() -> list[tuple[str, np.ndarray]]:
     else:
         log.warning("scikit-image is not installed: its photographs are left out of the corpus")
     out += _sklearn_photos()
+    out += _deb_photos()
+    return out
+
+
+def _deb_photos() -> list[tuple[str, np.ndarray]]:
+    """The ``DEB_PHOTOS``: each package downloaded once into a temporary folder, its photos read, nothing kept."""
+    from oldfilm.io.sources import PackagedClip, fetch_deb
+
+    out: list[tuple[str, np.ndarray]] = []
+    for package, (folder, names) in DEB_PHOTOS.items():
+        with tempfile.TemporaryDirectory() as tmp:
+            try:
+                found = fetch_deb(PackagedClip(package, folder, "train", "deb"), Path(tmp))
+            except InputError as e:
+                log.warning("%s: its photographs are left out of the corpus", e)
+                continue
+            stem = package.partition("=")[0]
+            for name in names:
+                img = cv2.imread(str(found / name), cv2.IMREAD_COLOR)
+                if img is not None:
+                    out.append((f"{stem}-{Path(name).stem}", _rgb(img)))
     return out
 
 

@@ -33,7 +33,7 @@ def test_held_out_frames_never_reach_the_cache(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("OLDFILM_CACHE", str(tmp_path / "cache"))
     monkeypatch.setitem(CLIPS, "film", sources.PackagedClip("x=1", "film.mkv", "eval", "deb", max_frames=4,
                                                             clean=False))
-    monkeypatch.setattr(sources, "_fetch_deb", lambda clip, tmp: clip_copy(clip, tmp))
+    monkeypatch.setattr(sources, "fetch_deb", lambda clip, tmp: clip_copy(clip, tmp))
 
     def clip_copy(_clip, tmp):  # stands in for apt-get download + dpkg-deb -x
         dst = tmp / "film.mkv"
@@ -62,7 +62,7 @@ def test_a_folder_of_frames_is_cached_as_a_folder_and_reads_as_a_clip(tmp_path, 
             cv2.imwrite(str(folder / f"frame_{100 + i:06d}.jpg"), f)
         return folder
 
-    monkeypatch.setattr(sources, "_fetch_deb", frames)
+    monkeypatch.setattr(sources, "fetch_deb", frames)
     path = packaged_clip("office")
     assert path.is_dir() and path.name == "office-video_frames"
     with open_video(path) as r:

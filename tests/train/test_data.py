@@ -2,8 +2,10 @@ from __future__ import annotations
 
 import time
 from itertools import islice
+from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 
 from oldfilm.train.config import DataConfig, TrainConfig
@@ -136,3 +138,27 @@ def test_flow_errors_are_local_smooth_and_off_by_default(tiny: TrainConfig) -> N
     torch.testing.assert_close(off["flows_fwd"], plain["flows_fwd"])
     torch.testing.assert_close(on["lq"], plain["lq"])
     assert not torch.equal(on["flows_fwd"], plain["flows_fwd"])
+
+
+def test_debian_photos_are_read_from_the_package_and_a_missing_package_only_warns(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    import cv2
+
+    from oldfilm.errors import InputError
+    from oldfilm.io import sources
+    from oldfilm.train import corpus
+
+    folder = tmp_path / "tree"
+    folder.mkdir()
+    cv2.imwrite(str(folder / "apple.jpg"), np.full((40, 60, 3), (10, 20, 200), np.uint8))  # BGR: red
+
+    def fetch(clip: sources.PackagedClip, tmp: Path) -> Path:
+        if clip.package.startswith("mate"):
+            raise InputError("could not download the Debian package mate-backgrounds")
+        return folder
+
+    monkeypatch.setattr(sources, "fetch_deb", fetch)
+    got = dict(corpus._deb_photos())
+    assert list(got) == ["opencv-doc-apple"]  # only the listed files that exist
+    assert got["opencv-doc-apple"].shape == (40, 60, 3) and got["opencv-doc-apple"][0, 0, 0] > 150  # as RGB
+    assert "mate-backgrounds" in caplog.text
