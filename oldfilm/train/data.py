@@ -8,7 +8,8 @@ uninterrupted run would, whatever the number of DataLoader workers.
 Convention (one sample, float32 tensors):
     lq, gt: (T, 1, S, S) degraded and clean luma in [0, 1]; for a guided network (``RTNConfig.guided``) lq is
         (T, 2, S, S): the degraded luma and its classical restoration (``oldfilm.restore.classical``, run on
-        the clip with ``GUIDE_MARGIN`` more frames on each side, as it would see them in a film).
+        the clip with ``GUIDE_MARGIN`` more frames on each side, as it would see them in a film, and with
+        ``DataConfig.guide_context``, on a larger clip cut to its centre afterwards).
     flows_fwd: (T-1, 2, S, S); [t] maps frame t+1 to frame t.   flows_bwd: (T-1, 2, S, S); [t] maps t to t+1.
     (as ``oldfilm.models.rtn.RTN.forward`` takes them; DIS on the degraded luma.)
 The network's inputs (channels, guide, flows) are made by ``oldfilm.restore.inputs``, the functions the
@@ -152,13 +153,20 @@ class TrainClips(Dataset):
         frames, size = clip_shape(self.cfg, self.seed, index // self.per_step, self.multiple)
         rng = np.random.default_rng([self.seed, index])
         m = GUIDE_MARGIN if self.guided else 0
-        clean = sample_clean(self.corpus, self.cfg, size, rng, frames + 2 * m)
+        context = self.cfg.guide_context if self.guided else 1.0
+        big = max(size, int(round(size * context)))
+        clean = sample_clean(self.corpus, self.cfg, big, rng, frames + 2 * m)
         lq, gt = degrade_luma(clean, self.cfg, rng)
         guide = classical_guide(lq, self.guide)[m: len(lq) - m] if self.guided else None
         lq, gt = lq[m: len(lq) - m], gt[m: len(gt) - m]
         # a fresh estimator per clip: OpenCV's DIS object carries state between calls, and the flows of a
         # sample must not depend on which samples the worker made before (exact resume)
         fwd, bwd = clip_flows(lq, flow_estimator(self.cfg.flow_preset))
+        if big > size:  # the centre crop of everything made on the larger clip (guide_context)
+            o = (big - size) // 2
+            cut = (Ellipsis, slice(o, o + size), slice(o, o + size))
+            lq, gt, fwd, bwd = (np.ascontiguousarray(a[cut]) for a in (lq, gt, fwd, bwd))
+            guide = np.ascontiguousarray(guide[cut]) if guide is not None else None
         if self.cfg.flow_error_prob and rng.random() < self.cfg.flow_error_prob:
             fwd, bwd = perturb_flows(fwd, rng, self.cfg.flow_error_px), perturb_flows(bwd, rng, self.cfg.flow_error_px)
         return {  # a luma network's input (the trainer's clips are luma: ``RTNConfig.in_channels`` 1)

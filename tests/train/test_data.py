@@ -162,3 +162,24 @@ def test_debian_photos_are_read_from_the_package_and_a_missing_package_only_warn
     assert list(got) == ["opencv-doc-apple"]  # only the listed files that exist
     assert got["opencv-doc-apple"].shape == (40, 60, 3) and got["opencv-doc-apple"][0, 0, 0] > 150  # as RGB
     assert "mate-backgrounds" in caplog.text
+
+
+def test_guide_context_makes_guide_and_flows_on_a_larger_clip_and_keeps_its_centre(tiny: TrainConfig) -> None:
+    from dataclasses import replace
+
+    from oldfilm.train.data import GUIDE_MARGIN, classical_guide, clip_shape, degrade_luma
+
+    cfg = replace(tiny.data, guide_context=2.0)
+    item = TrainClips(cfg, 7, per_step=1, multiple=8, guided=True)[0]
+    frames, size = clip_shape(cfg, 7, 0, 8)
+    assert item["lq"].shape == (frames, 2, size, size) and item["flows_fwd"].shape == (frames - 1, 2, size, size)
+    # made again by hand: the clip twice as large, its guide, then the centre
+    rng = np.random.default_rng([7, 0])
+    m, o = GUIDE_MARGIN, size // 2
+    lq, gt = degrade_luma(sample_clean(load_corpus(Path(cfg.corpus)), cfg, 2 * size, rng, frames + 2 * m), cfg, rng)
+    centre = (slice(m, m + frames), slice(o, o + size), slice(o, o + size))
+    assert np.array_equal(item["gt"][:, 0].numpy(), gt[centre])
+    assert np.array_equal(item["lq"][:, 1].numpy(), classical_guide(lq)[centre])
+    # ...which is not the guide the crop alone would get
+    alone = classical_guide(lq[:, o: o + size, o: o + size])[m: m + frames]
+    assert not np.array_equal(item["lq"][:, 1].numpy(), alone)
