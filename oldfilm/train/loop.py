@@ -30,7 +30,7 @@ from oldfilm.threads import torch_threads
 from oldfilm.train import losses
 from oldfilm.train.config import TrainConfig, config_from_dict
 from oldfilm.train.data import StepSampler, TrainClips, worker_init
-from oldfilm.train.runlog import append_csv, truncate_csv
+from oldfilm.train.runlog import append_csv, truncate_csv, weights_meta
 from oldfilm.train.validate import Validator
 
 log = logging.getLogger("oldfilm.train")
@@ -115,8 +115,7 @@ def save_snapshot(tr: Trainer, run_dir: Path, run: str) -> Path:
 
     dest = run_dir / "snapshots" / f"step-{tr.step:06d}.safetensors"
     dest.parent.mkdir(parents=True, exist_ok=True)
-    save_weights(tr.ema, dest, extra_meta={"oldfilm.train.run": run, "oldfilm.train.step": str(tr.step),
-                                           "oldfilm.train.weights": "ema"})
+    save_weights(tr.ema, dest, extra_meta=weights_meta(run, tr.step))
     return dest
 
 
@@ -369,6 +368,4 @@ def export_weights(run_dir: str | Path, dest: str | Path, use_ema: bool = True) 
     state = torch.load(run_dir / "checkpoint.pt", map_location="cpu", weights_only=True)
     model = RTN(cfg.model)
     model.load_state_dict(state["ema" if use_ema else "model"])
-    meta = {"oldfilm.train.run": cfg.name, "oldfilm.train.step": str(state["step"]),
-            "oldfilm.train.weights": "ema" if use_ema else "raw"}
-    return save_weights(model, dest, extra_meta=meta)
+    return save_weights(model, dest, extra_meta=weights_meta(cfg.name, state["step"], "ema" if use_ema else "raw"))

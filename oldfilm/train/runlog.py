@@ -1,9 +1,17 @@
-"""A run folder's CSV logs (``log.csv``, ``val.csv``): appended row by row, cut back on resume."""
+"""A run folder's CSV logs (``log.csv``, ``val.csv``): appended row by row, cut back on resume; and the
+metadata a run writes into every weights file it saves."""
 
 from __future__ import annotations
 
 import csv
 from pathlib import Path
+
+
+def weights_meta(run: str, step: int, weights: str = "ema", **more: str) -> dict[str, str]:
+    """The safetensors metadata of a run's weights (snapshots, ``best.safetensors``, exports): the run, its step,
+    which weights ("ema" or "raw"), and ``more`` as ``oldfilm.train.<key>`` entries."""
+    meta = {"oldfilm.train.run": run, "oldfilm.train.step": str(step), "oldfilm.train.weights": weights}
+    return meta | {f"oldfilm.train.{k}": v for k, v in more.items()}
 
 
 def truncate_csv(path: Path, step: int) -> None:

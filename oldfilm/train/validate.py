@@ -18,7 +18,7 @@ from oldfilm.colorspace import from_float, rgb_to_luma
 from oldfilm.degrade.pipeline import degrade_clip
 from oldfilm.degrade.presets import PRESETS as DEGRADE_PRESETS
 from oldfilm.train.config import VAL_WINDOWS, TrainConfig
-from oldfilm.train.runlog import append_csv
+from oldfilm.train.runlog import append_csv, weights_meta
 
 if TYPE_CHECKING:
     from oldfilm.models.rtn import RTN
@@ -179,8 +179,7 @@ class Validator:
         if gain is not None and gain > self.best:
             self.best = gain
             save_weights(ema, self.run_dir / "best.safetensors",
-                         extra_meta={"oldfilm.train.run": self.cfg.name, "oldfilm.train.step": str(step),
-                                     "oldfilm.train.weights": "ema", "oldfilm.train.val_gain": f"{gain:.4f}"})
+                         extra_meta=weights_meta(self.cfg.name, step, val_gain=f"{gain:.4f}"))
         ema.train(False)
         draw_curves(self.run_dir)
 
