@@ -406,6 +406,15 @@ TRAIN_PRESETS: dict[str, TrainConfig] = {
         data=replace(_QUALITY_GPU.data, flow_error_prob=0.5, still_prob=0.5),
         steps=2000, batch_size=4, lr=5e-5, warmup=20, workers=1, threads=1, log_every=5, snapshot_every=100,
         val_every=250, val_windows=VAL_WINDOWS, checkpoint_minutes=5.0),
+    # session 8's recipe for the next GPU slice: quality-more-stills at the GPU scale of quality-gpu (batch 8,
+    # 7 cores of fresh clips), with what session 8 found: gate weave in the pairs (every bench preset has it;
+    # the gain on fresh draws fell +0.46 → +0.33 dB with it) and guides and flows made on a 1.5× larger clip
+    # (guide_context); --init the weights exported from training/quality-more-stills
+    "quality-gpu-next": replace(
+        _QUALITY_GPU, name="quality-gpu-next",
+        model=replace(MODEL_PRESETS["quality"], flow_preset="medium", guide=SESSION7_GUIDE),
+        loss=replace(_QUALITY_GPU.loss, ssim=5.0),
+        data=replace(_QUALITY_GPU.data, flow_error_prob=0.5, still_prob=0.5, weave=True, guide_context=1.5)),
     # the recipe at scale, for a GPU
     "fast-gpu": TrainConfig(name="fast-gpu", data=DataConfig(degrade_extra=("light",)), steps=100_000,
                             batch_size=16, workers=8, val_every=2000),
