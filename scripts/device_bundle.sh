@@ -5,7 +5,8 @@
 #   .device/runs/NAME/             the run to resume (checkpoint, config, logs, validation set), when RUN_DIR is given
 # Usage: scripts/device_bundle.sh [RUN_DIR]      then, with the device tool:
 #   run(command="bash scripts/device_train.sh CONFIG NAME MINUTES", carry=[".device"])
-# The corpus is rebuilt on the machine from the sources (its scikit-image/scikit-learn give the photographs):
+# The corpus is rebuilt on the machine from the sources (its scikit-image/scikit-learn give their photographs,
+# the bundle brings the Debian packages' ones: .device/cache/sources/*-photos):
 # 129 MB of decoded frames would not fit the 64 MiB that may travel.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,7 +30,13 @@ for name in CLIPS:  # the training clips and the validation clip (the validation
         shutil.copytree(src, dest, dirs_exist_ok=True)
     else:
         shutil.copy2(src, dest)
+# the photographs of Debian packages (corpus.DEB_PHOTOS): the machine cannot download them
+from oldfilm.train.corpus import deb_photo_dirs
+for kept in deb_photo_dirs():
+    shutil.copytree(kept, Path(".device/cache/sources") / kept.name, dirs_exist_ok=True)
 PY
+# a corpus decoded here by an earlier dry run would travel too (160 MB): the machine decodes its own
+rm -rf .device/cache/corpus
 if [ $# -ge 1 ]; then
     name=$(basename "$1")
     mkdir -p ".device/runs/$name"

@@ -193,23 +193,47 @@ def _photos() -> list[tuple[str, np.ndarray]]:
     return out
 
 
-def _deb_photos() -> list[tuple[str, np.ndarray]]:
-    """The ``DEB_PHOTOS``: each package downloaded once into a temporary folder, its photos read, nothing kept."""
-    from oldfilm.io.sources import PackagedClip, fetch_deb
+def deb_photo_dirs() -> list[Path]:
+    """The folders ``<cache>/sources/<package>-photos/`` holding the ``DEB_PHOTOS`` files (kept there like the
+    packaged clips, so that a GPU machine without registries gets them in its bundle: scripts/device_bundle.sh);
+    a package whose files are not all there yet is downloaded once into a temporary folder. A package that
+    cannot be downloaded is left out with a warning."""
+    import shutil
 
-    out: list[tuple[str, np.ndarray]] = []
+    from oldfilm.io.sources import PackagedClip, cache_dir, fetch_deb
+
+    dirs = []
     for package, (folder, names) in DEB_PHOTOS.items():
-        with tempfile.TemporaryDirectory() as tmp:
-            try:
-                found = fetch_deb(PackagedClip(package, folder, "train", "deb"), Path(tmp))
-            except InputError as e:
-                log.warning("%s: its photographs are left out of the corpus", e)
-                continue
-            stem = package.partition("=")[0]
-            for name in names:
-                img = cv2.imread(str(found / name), cv2.IMREAD_COLOR)
-                if img is not None:
-                    out.append((f"{stem}-{Path(name).stem}", _rgb(img)))
+        kept = cache_dir() / "sources" / f"{package.partition('=')[0]}-photos"
+        if not all((kept / n).is_file() for n in names):
+            with tempfile.TemporaryDirectory() as tmp:
+                try:
+                    found = fetch_deb(PackagedClip(package, folder, "train", "deb"), Path(tmp))
+                except InputError as e:
+                    log.warning("%s: its photographs are left out of the corpus", e)
+                    continue
+                part = kept.with_name(kept.name + ".part")
+                shutil.rmtree(part, ignore_errors=True)
+                part.mkdir(parents=True)
+                for n in names:
+                    if (found / n).is_file():
+                        shutil.copy2(found / n, part / n)
+                shutil.rmtree(kept, ignore_errors=True)
+                part.rename(kept)
+        dirs.append(kept)
+    return dirs
+
+
+def _deb_photos() -> list[tuple[str, np.ndarray]]:
+    """(name, RGB image) of the ``DEB_PHOTOS`` (``deb_photo_dirs``)."""
+    out: list[tuple[str, np.ndarray]] = []
+    for kept in deb_photo_dirs():
+        stem = kept.name.removesuffix("-photos")
+        package = next(p for p in DEB_PHOTOS if p.partition("=")[0] == stem)
+        for name in DEB_PHOTOS[package][1]:
+            img = cv2.imread(str(kept / name), cv2.IMREAD_COLOR)
+            if img is not None:
+                out.append((f"{stem}-{Path(name).stem}", _rgb(img)))
     return out
 
 

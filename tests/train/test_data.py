@@ -140,7 +140,7 @@ def test_flow_errors_are_local_smooth_and_off_by_default(tiny: TrainConfig) -> N
     assert not torch.equal(on["flows_fwd"], plain["flows_fwd"])
 
 
-def test_debian_photos_are_read_from_the_package_and_a_missing_package_only_warns(
+def test_debian_photos_are_kept_in_the_cache_and_a_missing_package_only_warns(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
     import cv2
 
@@ -148,20 +148,30 @@ def test_debian_photos_are_read_from_the_package_and_a_missing_package_only_warn
     from oldfilm.io import sources
     from oldfilm.train import corpus
 
-    folder = tmp_path / "tree"
-    folder.mkdir()
-    cv2.imwrite(str(folder / "apple.jpg"), np.full((40, 60, 3), (10, 20, 200), np.uint8))  # BGR: red
+    package = next(p for p in corpus.DEB_PHOTOS if p.startswith("opencv-doc"))
+    names = corpus.DEB_PHOTOS[package][1]
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    for n in names:
+        cv2.imwrite(str(tree / n), np.full((40, 60, 3), (10, 20, 200), np.uint8))  # BGR: red
+    calls = []
 
     def fetch(clip: sources.PackagedClip, tmp: Path) -> Path:
+        calls.append(clip.package)
         if clip.package.startswith("mate"):
             raise InputError("could not download the Debian package mate-backgrounds")
-        return folder
+        return tree
 
     monkeypatch.setattr(sources, "fetch_deb", fetch)
+    monkeypatch.setenv("OLDFILM_CACHE", str(tmp_path / "cache"))
     got = dict(corpus._deb_photos())
-    assert list(got) == ["opencv-doc-apple"]  # only the listed files that exist
+    assert sorted(got) == sorted(f"opencv-doc-{Path(n).stem}" for n in names)
     assert got["opencv-doc-apple"].shape == (40, 60, 3) and got["opencv-doc-apple"][0, 0, 0] > 150  # as RGB
     assert "mate-backgrounds" in caplog.text
+    # kept in the cache like a packaged clip: read again without a download
+    calls.clear()
+    assert sorted(dict(corpus._deb_photos())) == sorted(got)
+    assert calls == [next(p for p in corpus.DEB_PHOTOS if p.startswith("mate"))]
 
 
 def test_guide_context_makes_guide_and_flows_on_a_larger_clip_and_keeps_its_centre(tiny: TrainConfig) -> None:
