@@ -116,6 +116,11 @@ def test_restore_keeping_grain_is_the_classical_stream_with_keep_grain_also_when
     assert main(["restore", str(src), str(tmp_path / "res.mkv"), "--codec", "ffv1", "--grain", "keep", "--resume",
                  "-q"]) == 0
     assert np.array_equal(_read(tmp_path / "res.mkv"), want)
+    assert main(["restore", str(src), str(tmp_path / "stab.mkv"), "--codec", "ffv1", "--stabilize", "--resume",
+                 "-q"]) == 0  # --stabilize was dropped on this path before the options had one home
+    stabilized = np.stack(list(restore_stream(_read(src), "classical", stabilize=True)))
+    assert np.array_equal(_read(tmp_path / "stab.mkv"), stabilized)
+    assert not np.array_equal(stabilized, np.stack(list(restore_stream(_read(src), "classical"))))
     for bad in (dict(grain="keep", method="rtn"), dict(grain="some"), dict(stabilize=True, method="none")):
         with pytest.raises(UsageError, match="grain|stabilize"):
             oldfilm.restore(src, tmp_path / "bad", codec="png", **bad)
