@@ -24,15 +24,12 @@ from oldfilm.io.sources import cache_dir
 from oldfilm.models.weights import load_model
 from oldfilm.restore.api import restore_stream
 from oldfilm.restore.engine import EngineConfig, RTNEngine
-from oldfilm.train.validate import score
+from oldfilm.train.validate import centre_crop, score
 
 
 def centre(clip: np.ndarray, size: int) -> np.ndarray:
-    """The centre ``size`` × ``size`` crop (each side at most the frame's) of a (T, H, W) clip; 0: all of it."""
-    h, w = clip.shape[1:3]
-    sh, sw = (min(size, h), min(size, w)) if size else (h, w)
-    y, x = (h - sh) // 2, (w - sw) // 2
-    return np.ascontiguousarray(clip[:, y: y + sh, x: x + sw])
+    """The centre ``size`` × ``size`` crop of every frame of a (T, H, W) clip; 0: all of it."""
+    return np.stack([centre_crop(f, (size, size)) for f in clip]) if size else np.ascontiguousarray(clip)
 
 
 def main() -> None:

@@ -32,7 +32,7 @@ for name in CLIPS:  # the training clips and the validation clip (the validation
         shutil.copy2(src, dest)
 # the photographs of Debian packages (corpus.DEB_PHOTOS): the machine cannot download them
 from oldfilm.train.corpus import deb_photo_dirs
-for kept in deb_photo_dirs():
+for kept in deb_photo_dirs().values():
     shutil.copytree(kept, Path(".device/cache/sources") / kept.name, dirs_exist_ok=True)
 PY
 # a corpus decoded here by an earlier dry run would travel too (160 MB): the machine decodes its own

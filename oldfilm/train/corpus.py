@@ -193,16 +193,16 @@ def _photos() -> list[tuple[str, np.ndarray]]:
     return out
 
 
-def deb_photo_dirs() -> list[Path]:
-    """The folders ``<cache>/sources/<package>-photos/`` holding the ``DEB_PHOTOS`` files (kept there like the
-    packaged clips, so that a GPU machine without registries gets them in its bundle: scripts/device_bundle.sh);
-    a package whose files are not all there yet is downloaded once into a temporary folder. A package that
-    cannot be downloaded is left out with a warning."""
+def deb_photo_dirs() -> dict[str, Path]:
+    """``DEB_PHOTOS`` package → the folder ``<cache>/sources/<package name>-photos/`` holding its files (kept
+    there like the packaged clips, so that a GPU machine without registries gets them in its bundle:
+    scripts/device_bundle.sh); a package whose files are not all there yet is downloaded once into a temporary
+    folder. A package that cannot be downloaded is left out with a warning."""
     import shutil
 
     from oldfilm.io.sources import PackagedClip, cache_dir, fetch_deb
 
-    dirs = []
+    dirs = {}
     for package, (folder, names) in DEB_PHOTOS.items():
         kept = cache_dir() / "sources" / f"{package.partition('=')[0]}-photos"
         if not all((kept / n).is_file() for n in names):
@@ -220,20 +220,18 @@ def deb_photo_dirs() -> list[Path]:
                         shutil.copy2(found / n, part / n)
                 shutil.rmtree(kept, ignore_errors=True)
                 part.rename(kept)
-        dirs.append(kept)
+        dirs[package] = kept
     return dirs
 
 
 def _deb_photos() -> list[tuple[str, np.ndarray]]:
     """(name, RGB image) of the ``DEB_PHOTOS`` (``deb_photo_dirs``)."""
     out: list[tuple[str, np.ndarray]] = []
-    for kept in deb_photo_dirs():
-        stem = kept.name.removesuffix("-photos")
-        package = next(p for p in DEB_PHOTOS if p.partition("=")[0] == stem)
+    for package, kept in deb_photo_dirs().items():
         for name in DEB_PHOTOS[package][1]:
             img = cv2.imread(str(kept / name), cv2.IMREAD_COLOR)
             if img is not None:
-                out.append((f"{stem}-{Path(name).stem}", _rgb(img)))
+                out.append((f"{package.partition('=')[0]}-{Path(name).stem}", _rgb(img)))
     return out
 
 

@@ -46,7 +46,7 @@ def build_val_set(frames: int, size: tuple[int, int], presets: tuple[str, ...], 
     out = []
     for j, (name, first) in enumerate(windows or ((VAL_CLIP, start),)):
         with open_video(packaged_clip(name)) as reader:
-            rgb = np.stack([_centre(img, size) for img, _ in reader.frames_with_pts(first, first + frames)])
+            rgb = np.stack([centre_crop(img, size) for img, _ in reader.frames_with_pts(first, first + frames)])
         clean = from_float(np.stack([rgb_to_luma(f) for f in rgb]), np.uint8)
         for i, preset in enumerate(presets):
             rng = np.random.default_rng([seed, j, i] if windows else [seed, i])
@@ -115,7 +115,8 @@ def validate_baselines(clips: list[ValClip], by_clip: bool = False) -> dict:
     return out if by_clip else {m: per_preset(s) for m, s in out.items()}
 
 
-def _centre(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+def centre_crop(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """The centre (H, W) = ``size`` of an image (each side at most the image's)."""
     h, w = img.shape[:2]
     th, tw = min(size[0], h), min(size[1], w)
     y, x = (h - th) // 2, (w - tw) // 2
