@@ -88,14 +88,32 @@ def build_trainer(cfg: TrainConfig, device: torch.device) -> Trainer:
 def _init_from(model: RTN, cfg: TrainConfig) -> None:
     """Copy the parameters of ``cfg.init`` into ``model`` (UsageError if its network differs). The pinned
     guide options and flow preset may differ: they change the inputs, not the parameters (a network
-    fine-tuned onto another guide)."""
+    fine-tuned onto another guide). So may the full-resolution head's width and depth (and then the name):
+    the recurrent network is copied and the new head starts as a fresh one does, returning its guide
+    exactly, so that a wider head can be tried on trained features (issue 14: capacity where the error is)."""
     from oldfilm.models.weights import load_model
 
     src = load_model(cfg.init)
-    if replace(src.cfg, guide=cfg.model.guide, flow_preset=cfg.model.flow_preset) != cfg.model:
+    same = replace(src.cfg, guide=cfg.model.guide, flow_preset=cfg.model.flow_preset)
+    other_head = bool(src.cfg.head_channels and cfg.model.head_channels) and (
+        (src.cfg.head_channels, src.cfg.head_layers) != (cfg.model.head_channels, cfg.model.head_layers))
+    if other_head:
+        same = replace(same, name=cfg.model.name, head_channels=cfg.model.head_channels,
+                       head_layers=cfg.model.head_layers)
+    if same != cfg.model:
         raise UsageError(f"init weights {cfg.init} hold a {src.cfg.name!r} network that differs from the "
                          f"run's {cfg.model.name!r} config")
-    model.load_state_dict(src.state_dict())
+    state = src.state_dict()
+    if other_head:
+        state = {k: v for k, v in state.items() if not _in_head(k)}
+    missing, _ = model.load_state_dict(state, strict=not other_head)
+    if any(not _in_head(k) for k in missing):  # only the head may start afresh
+        raise UsageError(f"init weights {cfg.init} lack parameters of the run's network: {missing[:3]}")
+
+
+def _in_head(name: str) -> bool:
+    """Whether a parameter name belongs to the full-resolution head (``decoder.head``)."""
+    return name.startswith("decoder.head.")
 
 
 @torch.no_grad()

@@ -248,6 +248,23 @@ def test_init_starts_a_run_from_given_weights(tiny: TrainConfig, tmp_path: Path)
     assert all(torch.equal(v, loaded[k]) for k, v in state.items())
 
 
+def test_init_onto_a_wider_head_copies_the_recurrent_network(tiny: TrainConfig, tmp_path: Path) -> None:
+    """A wider or deeper head may start afresh on trained features; nothing else may differ."""
+    model = replace(tiny.model, guided=True, head_channels=4, head_layers=1)
+    cfg = replace(tiny, model=model)
+    train(cfg, tmp_path / "a", stop_at=2)
+    src = export_weights(tmp_path / "a", tmp_path / "a.safetensors")
+    wide = replace(cfg, model=replace(model, name="tiny-wide", head_channels=8, head_layers=2), init=str(src))
+    state = build_trainer(wide, torch.device("cpu")).model.state_dict()
+    loaded = load_model(src).state_dict()
+    body = [k for k in state if not k.startswith("decoder.head.")]
+    assert body and all(torch.equal(state[k], loaded[k]) for k in body)
+    assert state["decoder.head.last.weight"].abs().sum() == 0  # a fresh head: the guide exactly
+    assert state["decoder.head.body.0.weight"].shape[0] == 8
+    with pytest.raises(UsageError, match="differs"):  # the head may change, the recurrent part may not
+        build_trainer(replace(wide, model=replace(wide.model, hidden=model.hidden * 2)), torch.device("cpu"))
+
+
 def test_a_fine_tune_resumes_after_its_init_weights_are_gone(tiny: TrainConfig, tmp_path: Path) -> None:
     """A resume state moved to a new machine does not bring the file the run was initialised from."""
     train(tiny, tmp_path / "a", stop_at=2)
