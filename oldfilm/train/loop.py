@@ -88,32 +88,33 @@ def build_trainer(cfg: TrainConfig, device: torch.device) -> Trainer:
 def _init_from(model: RTN, cfg: TrainConfig) -> None:
     """Copy the parameters of ``cfg.init`` into ``model`` (UsageError if its network differs). The pinned
     guide options and flow preset may differ: they change the inputs, not the parameters (a network
-    fine-tuned onto another guide). So may the full-resolution head's width and depth (and then the name):
-    the recurrent network is copied and the new head starts as a fresh one does, returning its guide
-    exactly, so that a wider head can be tried on trained features (issue 14: capacity where the error is)."""
+    fine-tuned onto another guide). So may the full-resolution head's width (and then the name), if it grows:
+    the network is widened without changing what it computes (below), so that more capacity at the pixel is
+    tried from trained weights instead of from a head that has to learn again from nothing (issue 14)."""
     from oldfilm.models.weights import load_model
 
     src = load_model(cfg.init)
     same = replace(src.cfg, guide=cfg.model.guide, flow_preset=cfg.model.flow_preset)
-    other_head = bool(src.cfg.head_channels and cfg.model.head_channels) and (
-        (src.cfg.head_channels, src.cfg.head_layers) != (cfg.model.head_channels, cfg.model.head_layers))
-    if other_head:
-        same = replace(same, name=cfg.model.name, head_channels=cfg.model.head_channels,
-                       head_layers=cfg.model.head_layers)
+    wider = 0 < src.cfg.head_channels < cfg.model.head_channels
+    if wider:
+        same = replace(same, name=cfg.model.name, head_channels=cfg.model.head_channels)
     if same != cfg.model:
         raise UsageError(f"init weights {cfg.init} hold a {src.cfg.name!r} network that differs from the "
                          f"run's {cfg.model.name!r} config")
-    state = src.state_dict()
-    if other_head:
-        state = {k: v for k, v in state.items() if not _in_head(k)}
-    missing, _ = model.load_state_dict(state, strict=not other_head)
-    if any(not _in_head(k) for k in missing):  # only the head may start afresh
-        raise UsageError(f"init weights {cfg.init} lack parameters of the run's network: {missing[:3]}")
-
-
-def _in_head(name: str) -> bool:
-    """Whether a parameter name belongs to the full-resolution head (``decoder.head``)."""
-    return name.startswith("decoder.head.")
+    if not wider:
+        model.load_state_dict(src.state_dict())
+        return
+    state = model.state_dict()
+    with torch.no_grad():
+        for name, old in src.state_dict().items():
+            if old.shape == state[name].shape:
+                state[name].copy_(old)
+            else:  # a head conv: the old channels keep their weights and never read the new ones, whose
+                new = state[name]  # incoming weights keep their fresh random init (Net2Net-style growth)
+                if new.dim() == 4:
+                    new[:old.shape[0], old.shape[1]:] = 0.0
+                new[tuple(slice(0, n) for n in old.shape)] = old
+    model.load_state_dict(state)
 
 
 @torch.no_grad()

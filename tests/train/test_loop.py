@@ -14,7 +14,7 @@ import torch
 from safetensors import safe_open
 
 from oldfilm.errors import UsageError, WeightsError
-from oldfilm.models.weights import load_model
+from oldfilm.models.weights import load_model, save_weights
 from oldfilm.train import losses
 from oldfilm.train.config import TRAIN_PRESETS, TrainConfig, config_from_dict, load_config
 from oldfilm.train.data import TrainClips
@@ -248,21 +248,32 @@ def test_init_starts_a_run_from_given_weights(tiny: TrainConfig, tmp_path: Path)
     assert all(torch.equal(v, loaded[k]) for k, v in state.items())
 
 
-def test_init_onto_a_wider_head_copies_the_recurrent_network(tiny: TrainConfig, tmp_path: Path) -> None:
-    """A wider or deeper head may start afresh on trained features; nothing else may differ."""
-    model = replace(tiny.model, guided=True, head_channels=4, head_layers=1)
+def test_init_onto_a_wider_head_computes_the_same_and_can_learn(tiny: TrainConfig, tmp_path: Path) -> None:
+    """A wider head grows from trained weights without changing the output; nothing else may differ."""
+    model = replace(tiny.model, guided=True, head_channels=4, head_layers=2)
     cfg = replace(tiny, model=model)
     train(cfg, tmp_path / "a", stop_at=2)
-    src = export_weights(tmp_path / "a", tmp_path / "a.safetensors")
-    wide = replace(cfg, model=replace(model, name="tiny-wide", head_channels=8, head_layers=2), init=str(src))
-    state = build_trainer(wide, torch.device("cpu")).model.state_dict()
-    loaded = load_model(src).state_dict()
-    body = [k for k in state if not k.startswith("decoder.head.")]
-    assert body and all(torch.equal(state[k], loaded[k]) for k in body)
-    assert state["decoder.head.last.weight"].abs().sum() == 0  # a fresh head: the guide exactly
-    assert state["decoder.head.body.0.weight"].shape[0] == 8
-    with pytest.raises(UsageError, match="differs"):  # the head may change, the recurrent part may not
+    old = load_model(export_weights(tmp_path / "a", tmp_path / "a.safetensors"))
+    with torch.no_grad():  # a head far from its start: every layer and the gate matter
+        for p in old.decoder.head.parameters():
+            p.normal_(0.0, 0.3)
+    src = save_weights(old, tmp_path / "trained.safetensors")
+    wide = replace(cfg, model=replace(model, name="tiny-wide", head_channels=8), init=str(src))
+    grown = build_trainer(wide, torch.device("cpu")).model
+    assert grown.state_dict()["decoder.head.body.1.weight"].shape[:2] == (8, 8)
+    torch.manual_seed(0)
+    frames = torch.rand(1, 3, 2, 16, 16)
+    flows = torch.randn(1, 2, 2, 16, 16)
+    old.eval()
+    grown.eval()
+    with torch.no_grad():
+        assert torch.allclose(old(frames, flows, -flows), grown(frames, flows, -flows), atol=1e-6)
+    new_in = grown.state_dict()["decoder.head.body.1.weight"][4:, :4]
+    assert new_in.abs().sum() > 0  # the new channels read the old ones: they are not stuck at zero
+    with pytest.raises(UsageError, match="differs"):  # the recurrent part may not change
         build_trainer(replace(wide, model=replace(wide.model, hidden=model.hidden * 2)), torch.device("cpu"))
+    with pytest.raises(UsageError, match="differs"):  # nor the head's depth
+        build_trainer(replace(wide, model=replace(wide.model, head_layers=3)), torch.device("cpu"))
 
 
 def test_a_fine_tune_resumes_after_its_init_weights_are_gone(tiny: TrainConfig, tmp_path: Path) -> None:
