@@ -12,7 +12,8 @@ ceilings and probes, on training footage only, each in PSNR-t gain over the clas
 - ``sharpen``: can that per-clip amount be predicted? Ridge and k-NN regressors from 23 image statistics
   (band energies of the guide and of the degraded clip, gradient percentiles, Laplacian kurtosis, motion,
   size) to the PSNR-t gain of each (amount, sigma), trained on random draws and scored leaving each source
-  out and by random 5-fold cross-validation.
+  out and by random 5-fold cross-validation; and, as a bound on what a blur estimate is worth, k-NN on the
+  blur the damage drew (known in the draws, not in a film).
 - ``linear``: a RAISR-style hashed linear refinement: per pixel, the guide's 7×7 patch (mean removed) and the
   5×5 patch of degraded − guide, 216 buckets by gradient angle, strength, coherence and local noise, one
   least-squares filter per bucket (each frame weighted equally in dB). Scored on held-out draws from the
@@ -120,9 +121,10 @@ def run_select(suite: str, frames: int) -> None:
               + f"{np.mean(gains):+16.2f}")
 
 
-def draw(seed: int, index: int, frames: int) -> tuple[str, str, np.ndarray, np.ndarray]:
-    """(source, preset, clean, degraded): one random gray window of the training corpus, damaged by the
-    bench's procedure; (T, H, W, 1) uint8."""
+def draw(seed: int, index: int, frames: int) -> tuple[str, str, np.ndarray, np.ndarray, np.ndarray]:
+    """(source, preset, clean, degraded, blur): one random gray window of the training corpus, damaged by the
+    bench's procedure; (T, H, W, 1) uint8; blur: what the damage drew for the whole clip (mean Gaussian sigma,
+    0 when not blurred; resampling scale, 1 when not resampled)."""
     from oldfilm.colorspace import from_float, rgb_to_luma
     from oldfilm.degrade.pipeline import degrade_clip
     from oldfilm.degrade.presets import get_preset
@@ -146,18 +148,21 @@ def draw(seed: int, index: int, frames: int) -> tuple[str, str, np.ndarray, np.n
         clip = np.asarray(v[s0:s0 + frames, y:y + hh, x:x + ww])
     gray = np.stack([from_float(rgb_to_luma(f), np.uint8)[..., None] for f in clip])
     preset = PRESETS[index % len(PRESETS)]
-    return name, preset, gray, degrade_clip(gray, rng, get_preset(preset)).frames
+    damaged = degrade_clip(gray, rng, get_preset(preset))
+    template = damaged.params["template"]
+    blur = np.array([float(np.mean(template["blur_sigma"] or 0.0)), float(template["resample_scale"] or 1.0)])
+    return name, preset, gray, damaged.frames, blur
 
 
 def source_of(name: str) -> str:
     return name if name in ("city", "bigbuckbunny", "office") else "photographs"
 
 
-def _sharpen_row(index: int) -> tuple[str, str, np.ndarray, np.ndarray]:
-    name, preset, clean, degraded = draw(SEED, index, 12)
+def _sharpen_row(index: int) -> tuple[str, str, np.ndarray, np.ndarray, np.ndarray]:
+    name, preset, clean, degraded, blur = draw(SEED, index, 12)
     base = classical(degraded, sharpen=0.0)
     features = image_features(base, degraded[..., 0] / 255.0)
-    return source_of(name), preset, features, sharpen_gains(base, clean[..., 0] / 255.0)
+    return source_of(name), preset, features, sharpen_gains(base, clean[..., 0] / 255.0), blur
 
 
 def _bands(x: np.ndarray) -> list[float]:
@@ -206,7 +211,7 @@ def run_sharpen(n: int, jobs: int) -> None:
         rows = list(pool.map(_sharpen_row, range(n)))
     src = np.array([r[0] for r in rows])
     pre = np.array([r[1] for r in rows])
-    x, y = np.stack([r[2] for r in rows]), np.stack([r[3] for r in rows])
+    x, y, blur = (np.stack([r[i] for r in rows]) for i in (2, 3, 4))
     folds = {"leave a source out": src,
              "random 5-fold": np.random.default_rng(0).integers(0, 5, len(y)).astype(str)}
     fits: dict[str, Callable[..., Callable[[np.ndarray], np.ndarray]]] = {
@@ -215,15 +220,18 @@ def run_sharpen(n: int, jobs: int) -> None:
         "best fixed cell": lambda a, b: lambda q: np.tile(b.mean(0), (len(q), 1))}
     print(f"{n} draws ({', '.join(f'{s} {int((src == s).sum())}' for s in sorted(set(src)))}); PSNR-t gain over the "
           f"defaults' sharpening, {' / '.join(PRESETS)} / mean")
-    print(f"  {'per-clip oracle':34s}" + fmt([float(y[pre == p].max(1).mean()) for p in PRESETS]))
-    for fold_name, fold in folds.items():
-        for fit_name, fit in fits.items():
-            got = np.zeros(len(y))
-            for f in sorted(set(fold)):
-                te = fold == f
-                pred = fit(x[~te], y[~te])(x[te])
-                got[te] = y[te][np.arange(int(te.sum())), pred.argmax(1)]
-            print(f"  {fit_name + ', ' + fold_name:34s}" + fmt([float(got[pre == p].mean()) for p in PRESETS]))
+    print(f"  {'per-clip oracle':48s}" + fmt([float(y[pre == p].max(1).mean()) for p in PRESETS]))
+    # the last two rows: what knowing the damage's blur would be worth (k-NN on the drawn sigma and resampling)
+    runs = [(fold_name, fit_name, fit, x) for fold_name in folds for fit_name, fit in fits.items()]
+    runs += [(fold_name, "k-NN 30 on the drawn blur", fits["k-NN 30"], blur) for fold_name in folds]
+    for fold_name, fit_name, fit, inputs in runs:
+        fold = folds[fold_name]
+        got = np.zeros(len(y))
+        for f in sorted(set(fold)):
+            te = fold == f
+            pred = fit(inputs[~te], y[~te])(inputs[te])
+            got[te] = y[te][np.arange(int(te.sum())), pred.argmax(1)]
+        print(f"  {fit_name + ', ' + fold_name:48s}" + fmt([float(got[pre == p].mean()) for p in PRESETS]))
 
 
 def fmt(values: list[float]) -> str:
@@ -259,7 +267,7 @@ def patch_features(guide: np.ndarray, degraded: np.ndarray) -> tuple[np.ndarray,
 
 def _linear_row(index: int) -> tuple[str, str, np.ndarray, np.ndarray, np.ndarray]:
     """(source, preset, clean, degraded, guide) (T, H, W) uint8 (kept small: hundreds of draws in memory)."""
-    name, preset, clean, degraded = draw(SEED + 1, index, 8)
+    name, preset, clean, degraded, _ = draw(SEED + 1, index, 8)
     guide = np.round(classical(degraded) * 255.0).astype(np.uint8)
     return source_of(name), preset, clean[..., 0], degraded[..., 0], guide
 
