@@ -37,3 +37,15 @@ def decoded(path: Path) -> list[tuple[np.ndarray, int]]:
 def same(a: list[tuple[np.ndarray, int]], b: list[tuple[np.ndarray, int]]) -> bool:
     """Bit-exact frames and equal timestamps."""
     return len(a) == len(b) and all(x[1] == y[1] and np.array_equal(x[0], y[0]) for x, y in zip(a, b, strict=True))
+
+
+def difference(a: list[tuple[np.ndarray, int]], b: list[tuple[np.ndarray, int]]) -> str:
+    """Where two decoded videos differ, for an assertion message (a rare failure of the bit-exact chunked
+    test has been seen three times and never reproduced: this says which frames, by how much)."""
+    if len(a) != len(b):
+        return f"{len(a)} vs {len(b)} frames"
+    pts = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x[1] != y[1]]
+    frames = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if not np.array_equal(x[0], y[0])]
+    worst = max((int(np.abs(a[i][0].astype(int) - b[i][0].astype(int)).max()) for i in frames), default=0)
+    counts = [int((a[i][0] != b[i][0]).sum()) for i in frames[:5]]
+    return f"pts differ at {pts[:5]}; frames differ at {frames[:10]} (values differing {counts}), by up to {worst}"

@@ -15,7 +15,7 @@ from oldfilm.api import restore
 from oldfilm.batch.chunked import restore_chunked
 from oldfilm.batch.plan import scan_film, split, work_dir
 from oldfilm.errors import OutputError
-from tests.batch.film import decoded, film, same
+from tests.batch.film import decoded, difference, film, same
 
 
 def test_split_groups_scenes_and_splits_long_ones_with_context() -> None:
@@ -35,7 +35,8 @@ def test_chunked_restore_is_bit_exact(tmp_path: Path) -> None:
     # 80-frame shot → pieces at 0, 27, 53 (the last with 48 frames of warm-up inside the shot), then the cut
     r = restore_chunked(src, tmp_path / "chunked.mkv", codec="ffv1", chunk_frames=30)
     assert r.chunks == 4 and r.frames == 100 and r.lost == 0
-    assert same(decoded(tmp_path / "chunked.mkv"), decoded(tmp_path / "whole.mkv"))
+    chunked, whole = decoded(tmp_path / "chunked.mkv"), decoded(tmp_path / "whole.mkv")
+    assert same(chunked, whole), difference(chunked, whole)
     assert not work_dir(tmp_path / "chunked.mkv").exists()  # cleaned up on success
 
 
