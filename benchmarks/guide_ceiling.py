@@ -28,6 +28,7 @@ scikit-learn is not a dependency and these are a few lines each.
 from __future__ import annotations
 
 import argparse
+import functools
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
@@ -39,9 +40,10 @@ from numpy.lib.stride_tricks import sliding_window_view
 from oldfilm.bench.config import SUITES
 from oldfilm.bench.suite import eval_pair
 from oldfilm.io.sources import cache_dir
-from oldfilm.metrics.fullref import tone_aligned_psnr, tone_moments
+from oldfilm.metrics.fullref import tone_aligned_psnr, tone_fit, tone_moments
 from oldfilm.restore.api import restore_stream
 from oldfilm.restore.classical import sharpen
+from oldfilm.train.corpus import Corpus, load_corpus
 
 PRESETS = ("light", "medium", "heavy")
 CANDIDATES: dict[str, dict[str, float]] = {
@@ -66,9 +68,9 @@ def psnr_t(x: np.ndarray, y: np.ndarray) -> float:
     return tone_aligned_psnr(np.stack([tone_moments(a, b) for a, b in zip(x, y, strict=True)]))
 
 
-def tone_fit(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """``x`` after the least-squares gain and offset onto ``y`` over the clip (the fit PSNR-t forgives)."""
-    g, o = np.linalg.lstsq(np.stack([x.ravel(), np.ones(x.size)], 1), y.ravel(), rcond=None)[0]
+def tone_aligned(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """(T, H, W) ``x`` after the gain and offset onto ``y`` that PSNR-t forgives."""
+    g, o = tone_fit(np.stack([tone_moments(a, b) for a, b in zip(x, y, strict=True)]))
     return g * x + o
 
 
@@ -105,7 +107,7 @@ def run_select(suite: str, frames: int) -> None:
             outs = {k: classical(degraded, **o) for k, o in CANDIDATES.items()}
             outs["degraded"] = degraded[..., 0] / 255.0
             row = {k: psnr_t(v, clean) for k, v in outs.items()}
-            cands = np.stack([tone_fit(outs[k], clean) for k in names])
+            cands = np.stack([tone_aligned(outs[k], clean) for k in names])
             for b in (8, 16, 32):
                 row[f"block oracle {b}"] = psnr_t(block_oracle(cands, clean, b), clean)
             row["per-clip sharpen oracle"] = row["default"] + float(sharpen_gains(outs["sharpen-0"], clean).max())
@@ -121,6 +123,12 @@ def run_select(suite: str, frames: int) -> None:
               + f"{np.mean(gains):+16.2f}")
 
 
+@functools.cache
+def _corpus() -> Corpus:
+    """The training corpus, loaded once per worker process (its photographs are read into memory)."""
+    return load_corpus()
+
+
 def draw(seed: int, index: int, frames: int) -> tuple[str, str, np.ndarray, np.ndarray, np.ndarray]:
     """(source, preset, clean, degraded, blur): one random gray window of the training corpus, damaged by the
     bench's procedure; (T, H, W, 1) uint8; blur: what the damage drew for the whole clip (mean Gaussian sigma,
@@ -128,10 +136,9 @@ def draw(seed: int, index: int, frames: int) -> tuple[str, str, np.ndarray, np.n
     from oldfilm.colorspace import from_float, rgb_to_luma
     from oldfilm.degrade.pipeline import degrade_clip
     from oldfilm.degrade.presets import get_preset
-    from oldfilm.train.corpus import load_corpus
     from oldfilm.train.motion import camera_motion_clip
 
-    corpus = load_corpus()
+    corpus = _corpus()
     rng = np.random.default_rng([seed, index])
     if rng.random() < 0.3:
         name = sorted(corpus.stills)[rng.integers(len(corpus.stills))]

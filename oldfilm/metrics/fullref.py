@@ -55,6 +55,15 @@ def tone_moments(a: np.ndarray, b: np.ndarray, space: str = "auto") -> np.ndarra
     return np.array([x.sum(), y.sum(), (x * y).sum(), (x * x).sum(), (y * y).sum(), x.size], np.float64)
 
 
+def tone_fit(moments: np.ndarray) -> tuple[float, float]:
+    """The gain and offset, fitted by least squares over the whole clip, that map the restored clip onto the
+    reference (what ``tone_aligned_psnr`` forgives); ``moments`` is (T, 6) from ``tone_moments``."""
+    sx, sy, sxy, sxx, _, n = np.asarray(moments, np.float64).reshape(-1, 6).sum(0)
+    den = n * sxx - sx * sx
+    g = (n * sxy - sx * sy) / den if den > 1e-12 * n * n else 0.0
+    return float(g), float((sy - g * sx) / n)
+
+
 def tone_aligned_psnr(moments: np.ndarray) -> float:
     """Mean per-frame PSNR (dB) after the single gain and offset, fitted by least squares over the whole clip,
     that maps the restored clip onto the reference; ``moments`` is (T, 6) from ``tone_moments``.
@@ -65,10 +74,7 @@ def tone_aligned_psnr(moments: np.ndarray) -> float:
     guesses the exposure.
     """
     m = np.asarray(moments, np.float64).reshape(-1, 6)
-    sx, sy, sxy, sxx, _, n = m.sum(0)
-    den = n * sxx - sx * sx
-    g = (n * sxy - sx * sy) / den if den > 1e-12 * n * n else 0.0
-    o = (sy - g * sx) / n
+    g, o = tone_fit(m)
     fx, fy, fxy, fxx, fyy, fn = m.T
     mse = (fyy - 2 * g * fxy - 2 * o * fy + g * g * fxx + 2 * g * o * fx + o * o * fn) / fn
     mse = np.maximum(mse, 0.0)
