@@ -149,11 +149,13 @@ class VideoReader:
                 if i >= start:
                     yield arr, pts
             return
-        index, last_pts = 0, None
+        index, last_pts, dropped = 0, None, 0
         self.losses = []
         step = self._frame_step()
         try:
             for packet in self._container.demux(self._stream):
+                # the container counts the packets an edit list drops (motion.mov: 243 counted, 242 shown)
+                dropped += bool(packet.is_discard and packet.size)
                 try:
                     decoded = packet.decode()
                 except av.error.FFmpegError:
@@ -178,7 +180,7 @@ class VideoReader:
         finally:
             if self.bad_packets:
                 log.warning("%s: %d packet(s) could not be decoded and were skipped", self.path, self.bad_packets)
-        self._settle_losses(index, start, end, last_pts)
+        self._settle_losses(index + dropped, start, end, last_pts)
         if self.losses:
             log.warning("%s", self.describe_losses())
 

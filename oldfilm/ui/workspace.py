@@ -86,7 +86,10 @@ def describe(path: Path) -> tuple[dict[str, Any], int]:
         frames = iter(reader)
         if next(frames, None) is None:
             raise InputError(f"{path.name}: has no decodable video frames")
-        count = info.frame_count if info.frame_count else 1 + sum(1 for _ in frames)
+        # a stated count includes the packets an edit list drops (motion.mov: 243 stated, 242 shown); the
+        # packets' own index (one demux pass, no decoding) leaves them out
+        index = reader.frame_index() if info.frame_count else None
+        count = len(index[0]) if index else info.frame_count or 1 + sum(1 for _ in frames)
     fields = {k: (str(v) if not isinstance(v, int | float | bool | type(None)) else v) for k, v in
               asdict(info).items()}
     fields["path"] = path.name
