@@ -4,6 +4,7 @@ ceilings and probes, on training footage only, each in PSNR-t gain over the clas
     python benchmarks/guide_ceiling.py select  [--suite presets-train] [--frames 12]
     python benchmarks/guide_ceiling.py sharpen [--draws 600] [--jobs 2]
     python benchmarks/guide_ceiling.py linear  [--draws 600] [--jobs 2]
+    python benchmarks/guide_ceiling.py selfsup [--draws 150] [--jobs 2]
 
 - ``select``: on each window of a suite, the classical restorer with six option sets (the defaults, no
   denoising, temporal only, stronger, unsharpened, sharpened 1.0) and the degraded clip. Each candidate's
@@ -18,6 +19,11 @@ ceilings and probes, on training footage only, each in PSNR-t gain over the clas
   5×5 patch of degraded − guide, 216 buckets by gradient angle, strength, coherence and local noise, one
   least-squares filter per bucket (each frame weighted equally in dB). Scored on held-out draws from the
   same sources and leaving each source out.
+- ``selfsup``: can the film itself choose, with no training at all (so nothing to overfit to a source)?
+  Frame-to-frame self-supervision (Ehret et al. 2019): among the sharpening grid and six denoising option
+  sets, the candidate closest to degraded frames t+3 and t+4 aligned onto frame t (their noise is not in
+  the causal restorer's frame t; flicker fitted per frame, dirt and occlusions masked), against the per-clip
+  oracle.
 
 Draws (``draws``): random windows of the training videos and photographs in camera motion, 12 frames (8 for
 ``linear``), 160–480 px, made gray and damaged with the bench's light / medium / heavy presets exactly as the
@@ -241,6 +247,82 @@ def run_sharpen(n: int, jobs: int) -> None:
         print(f"  {fit_name + ', ' + fold_name:48s}" + fmt([float(got[pre == p].mean()) for p in PRESETS]))
 
 
+LAGS = (3, 4)  # beyond the restorer's radius (2): frame t+k's noise is not in the restoration of frame t
+
+
+def future_targets(base: np.ndarray, degraded: np.ndarray) -> list[tuple[int, np.ndarray, np.ndarray]]:
+    """Noise2Noise targets for frames of a restoration ``base`` (T, H, W): degraded frame t+k (k in ``LAGS``)
+    aligned onto frame t by DIS flow between the restored frames, its tone fitted per frame onto base t (the
+    flicker), with a mask of pixels that are visible, flow-consistent and not dirt. Its noise, dust and
+    flicker are independent of what the causal restorer made of frame t, so the restoration closest to it is,
+    in expectation, the one closest to the clean frame as the damage blurred it."""
+    from oldfilm.flow.dis import DISFlow
+    from oldfilm.flow.warp import consistency_mask, warp_image
+
+    flow = DISFlow("medium", 0)
+    t_len, h, w = base.shape
+    gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    out = []
+    for k in LAGS:
+        for t in range(t_len - k):
+            fw, bw = flow(base[t], base[t + k]), flow(base[t + k], base[t])
+            target = warp_image(degraded[t + k].astype(np.float32), fw).astype(np.float64)
+            inside = (gx + fw[0] >= 0) & (gx + fw[0] <= w - 1) & (gy + fw[1] >= 0) & (gy + fw[1] <= h - 1)
+            mask = consistency_mask(fw, bw) & inside
+            for _ in range(2):  # tone fit, then drop dirt (large residuals), then fit again
+                a = np.c_[target[mask], np.ones(int(mask.sum()))]
+                gain, offset = np.linalg.lstsq(a, base[t][mask], rcond=None)[0]
+                res = np.abs(gain * target + offset - base[t])
+                mask &= res < 3.0 * 1.4826 * np.median(res[mask]) + 1e-3
+            out.append((t, gain * target + offset, mask))
+    return out
+
+
+def n2n_losses(outs: np.ndarray, targets: list[tuple[int, np.ndarray, np.ndarray]]) -> np.ndarray:
+    """Mean squared distance of each candidate (K, T, H, W) to the future targets (each pair weighted alike)."""
+    return np.array([np.mean([np.mean((c[t][m] - y[m]) ** 2) for t, y, m in targets]) for c in outs])
+
+
+DENOISE = {"default": {}, "no-denoise": {"denoise_strength": 0.0, "spatial_denoise": 0.0},
+           "temporal-only": {"spatial_denoise": 0.0}, "spatial 0.5": {"spatial_denoise": 0.5},
+           "spatial 1.5": {"spatial_denoise": 1.5}, "stronger": {"spatial_denoise": 2.0, "noise_factor": 4.5}}
+"""The classical restorer's denoising options that ``selfsup`` chooses among (each with the default sharpening)."""
+
+
+def _selfsup_row(index: int) -> tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(preset, PSNR-t gains and Noise2Noise losses of the sharpening grid, the same of ``DENOISE``)."""
+    _, preset, clean, degraded, _ = draw(SEED + 2, index, 12)
+    clean01, degraded01 = clean[..., 0] / 255.0, degraded[..., 0] / 255.0
+    base = classical(degraded, sharpen=0.0)
+    targets = future_targets(base, degraded01)
+    sharpened = np.stack([np.stack([sharpen(f[..., None], a, s)[..., 0] for f in base]) for a, s in GRID])
+    denoised = np.stack([classical(degraded, **o) for o in DENOISE.values()])
+    out: list[np.ndarray] = []
+    for outs, ref in ((sharpened, DEFAULT_CELL), (denoised, 0)):
+        scores = np.array([psnr_t(o, clean01) for o in outs])
+        out += [scores - scores[ref], n2n_losses(outs, targets)]
+    return preset, *out
+
+
+def run_selfsup(n: int, jobs: int) -> None:
+    with ProcessPoolExecutor(jobs) as pool:
+        rows = list(pool.map(_selfsup_row, range(n)))
+    pre = np.array([r[0] for r in rows])
+
+    def row(label: str, y: np.ndarray, pick: np.ndarray) -> None:
+        print(f"  {label:52s}" + fmt([float(y[pre == p][np.arange(int((pre == p).sum())), pick[pre == p]].mean())
+                                     for p in PRESETS]))
+    print(f"{n} draws; PSNR-t gain over the classical restorer's defaults, {' / '.join(PRESETS)} / mean")
+    for what, i, labels in (("sharpening", 1, [f"amount {a}, sigma {s}" for a, s in GRID]),
+                            ("denoising", 3, list(DENOISE))):
+        y, loss = np.stack([r[i] for r in rows]), np.stack([r[i + 1] for r in rows])
+        print(f" {what} ({len(labels)} candidates)")
+        row("per-clip oracle (clean frames in hand)", y, y.argmax(1))
+        row("least Noise2Noise loss to the future frames", y, loss.argmin(1))
+        picks = np.bincount(loss.argmin(1), minlength=len(labels))
+        print("  its picks: " + ", ".join(f"{labels[k]} {picks[k]}" for k in np.flatnonzero(picks)))
+
+
 def fmt(values: list[float]) -> str:
     return "".join(f"{v:+8.3f}" for v in values) + f"{np.mean(values):+8.3f}"
 
@@ -343,7 +425,7 @@ def run_linear(n: int, jobs: int) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("probe", choices=("select", "sharpen", "linear"))
+    ap.add_argument("probe", choices=("select", "sharpen", "linear", "selfsup"))
     ap.add_argument("--suite", default="presets-train")
     ap.add_argument("--frames", type=int, default=12)
     ap.add_argument("--draws", type=int, default=600)
@@ -353,6 +435,8 @@ def main() -> None:
         run_select(args.suite, args.frames)
     elif args.probe == "sharpen":
         run_sharpen(args.draws, args.jobs)
+    elif args.probe == "selfsup":
+        run_selfsup(args.draws, args.jobs)
     else:
         run_linear(args.draws, args.jobs)
 

@@ -11,6 +11,7 @@ similarity, a bilateral filter in time). Scene cuts bound every window. Memory: 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 
@@ -98,6 +99,10 @@ class ClassicalConfig:
         spatial_from_residual: the spatial pass's strength follows the noise level *left* by the temporal
             average (the measured level × the averaging's noise reduction) instead of Immerkær's estimate
             on the averaged frame.
+        spatial_method: what does that spatial pass: "nlmeans" (OpenCV's non-local means), "learned" (the
+            small bias-free network shipped in ``oldfilm/weights/denoiser.safetensors``,
+            ``oldfilm.models.denoiser``, given the same noise level) or the path of such a network's
+            .safetensors file.
     """
 
     radius: int = 2
@@ -121,6 +126,7 @@ class ClassicalConfig:
     recursive: float = 1.0
     recursive_factor: float = 2.0
     spatial_from_residual: bool = True
+    spatial_method: str = "nlmeans"
     local_deflicker: bool = True
     stabilize: bool = False
     stabilize_sigma: float = 2.0
@@ -174,6 +180,10 @@ class ClassicalRestorer:
         self.cfg = config or ClassicalConfig()
         if self.cfg.noise_estimator not in ("temporal", "spatial"):
             raise UsageError(f"noise_estimator must be 'temporal' or 'spatial', not {self.cfg.noise_estimator!r}")
+        if self.cfg.spatial_method not in ("nlmeans", "learned") and not self.cfg.spatial_method.endswith(
+                ".safetensors"):
+            raise UsageError(f"spatial_method must be 'nlmeans', 'learned' or a .safetensors file, not "
+                             f"{self.cfg.spatial_method!r}")
         if self.cfg.similarity not in ("abs", "signed", "patch"):
             raise UsageError(f"similarity must be 'abs', 'signed' or 'patch', not {self.cfg.similarity!r}")
         self.flow = DISFlow(self.cfg.flow_preset, self.cfg.flow_max_side)
@@ -376,10 +386,38 @@ class ClassicalRestorer:
         h = self.cfg.spatial_denoise * (noise_level(luma) if noise is None else noise) * 255.0
         if h < 0.5:
             return img
+        if self.cfg.spatial_method != "nlmeans":
+            delta = learned_denoise(luma, h / 255.0, self.cfg.spatial_method) - luma
+            return np.clip(img + delta[..., None], 0.0, 1.0)
         y8 = np.clip(np.rint(luma * 255.0), 0, 255).astype(np.uint8)
         delta = (cv2.fastNlMeansDenoising(y8, None, h=float(h), templateWindowSize=5, searchWindowSize=11)
                  .astype(np.float32) - y8) / 255.0
         return np.clip(img + delta[..., None], 0.0, 1.0)
+
+
+def learned_denoise(luma: np.ndarray, sigma: float, method: str = "learned") -> np.ndarray:
+    """(H, W) float luma denoised by the learned spatial denoiser (``method``: "learned" for the shipped
+    weights, else a .safetensors path) at noise level ``sigma`` (0–1 scale)."""
+    import torch
+
+    model = _denoiser(method)
+    with torch.inference_mode():
+        out = model(torch.from_numpy(np.ascontiguousarray(luma, np.float32))[None, None],
+                    torch.tensor([sigma], dtype=torch.float32))
+    return out[0, 0].numpy()
+
+
+@functools.lru_cache(maxsize=4)
+def _denoiser(method: str):  # noqa: ANN202 (a torch module; torch is imported only when it is used)
+    from oldfilm.models.denoiser import Denoiser
+    from oldfilm.models.weights import load_weights, shipped_path, verify_shipped
+
+    if method == "learned":
+        path = shipped_path("denoiser")
+        if not path.is_file():
+            raise UsageError("no learned denoiser is shipped in this version; use spatial_method 'nlmeans'")
+        return load_weights(verify_shipped(path), Denoiser)
+    return load_weights(method, Denoiser)
 
 
 def _windows(entries: Iterable[_Entry], radius: int, fn):  # noqa: ANN001, ANN202

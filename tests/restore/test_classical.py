@@ -114,3 +114,32 @@ def test_window_does_not_cross_a_cut(monkeypatch: pytest.MonkeyPatch) -> None:
     assert len(out) == 12 and pairs
     assert all((i < 6) == (j < 6) for i, j in pairs)  # no frame is aligned to one across the cut
     assert psnr(out[5], a[5]) > 40 and psnr(out[6], b[0]) > 35
+
+
+def test_learned_spatial_pass_runs_the_given_network(tmp_path) -> None:  # noqa: ANN001
+    """``spatial_method`` as a weights file: a network that removes nothing gives exactly the restoration
+    without a spatial pass; one that does, another restoration; an unknown method is refused."""
+    import torch
+
+    from oldfilm.errors import UsageError
+    from oldfilm.models.denoiser import Denoiser, DenoiserConfig
+    from oldfilm.models.weights import save_weights
+
+    torch.manual_seed(0)
+    net = Denoiser(DenoiserConfig(channels=8, depth=3))
+    active = save_weights(net, tmp_path / "active.safetensors")
+    with torch.no_grad():
+        net.body[-1].weight.zero_()
+    idle = save_weights(net, tmp_path / "idle.safetensors")
+    rng = np.random.default_rng(3)
+    noisy = np.clip(moving_clip(t=6, h=48, w=64).astype(np.float64) + rng.normal(0, 12, (6, 48, 64, 1)), 0, 255)
+    noisy = noisy.astype(np.uint8)
+
+    def run(**options: object) -> np.ndarray:
+        return np.stack(list(ClassicalRestorer(ClassicalConfig(**options)).run(noisy)))
+
+    none = run(spatial_denoise=0.0)
+    assert np.array_equal(run(spatial_method=str(idle)), none)
+    assert not np.array_equal(run(spatial_method=str(active)), none)
+    with pytest.raises(UsageError, match="spatial_method"):
+        ClassicalRestorer(ClassicalConfig(spatial_method="bm3d"))
