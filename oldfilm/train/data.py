@@ -30,6 +30,7 @@ from torch.utils.data import Dataset, Sampler
 from oldfilm.colorspace import from_float, rgb_to_luma, to_float
 from oldfilm.degrade.pipeline import degrade_clip
 from oldfilm.degrade.presets import PRESETS as DEGRADE_PRESETS
+from oldfilm.degrade.presets import DegradeConfig
 from oldfilm.restore.inputs import classical_guides, clip_channels, clip_flows, flow_estimator
 from oldfilm.train.config import DataConfig
 from oldfilm.train.corpus import Corpus, load_corpus
@@ -98,18 +99,23 @@ def sample_clean(corpus: Corpus, cfg: DataConfig, size: int, rng: np.random.Gene
     return np.ascontiguousarray(clip)
 
 
-def degrade_luma(clean: np.ndarray, cfg: DataConfig, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Degrade a (T, S, S, 3) uint8 RGB clip with the ``cfg.degrade`` preset (or one drawn from it and
-    ``cfg.degrade_extra``), defects sized by a random reference size → (degraded, clean) luma, each
-    (T, S, S) float32 in [0, 1]."""
-    size = clean.shape[1]
+def damage_config(cfg: DataConfig, size: int, rng: np.random.Generator) -> DegradeConfig:
+    """The damage of one training clip of side ``size``: the ``cfg.degrade`` preset (or one drawn from it and
+    ``cfg.degrade_extra``), defects sized by a random reference size, gate weave only with ``cfg.weave``."""
     ref = max(16, int(round(size / rng.uniform(*cfg.defect_scale))))
     names = (cfg.degrade, *cfg.degrade_extra)
     name = names[int(rng.integers(len(names)))] if len(names) > 1 else cfg.degrade
     dcfg = replace(DEGRADE_PRESETS[name], reference_size=ref)
     if not cfg.weave:
         dcfg = replace(dcfg, film=replace(dcfg.film, weave_prob=0.0))
-    degraded = degrade_clip(clean, rng, dcfg).frames
+    return dcfg
+
+
+def degrade_luma(clean: np.ndarray, cfg: DataConfig, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Degrade a (T, S, S, 3) uint8 RGB clip with the ``cfg.degrade`` preset (or one drawn from it and
+    ``cfg.degrade_extra``), defects sized by a random reference size → (degraded, clean) luma, each
+    (T, S, S) float32 in [0, 1]."""
+    degraded = degrade_clip(clean, rng, damage_config(cfg, clean.shape[1], rng)).frames
     lq = np.stack([rgb_to_luma(f) for f in degraded])
     gt = np.stack([rgb_to_luma(f) for f in clean])
     return lq, gt

@@ -36,14 +36,16 @@ import torch.nn.functional as F
 from safetensors import safe_open
 from safetensors.torch import save_file
 
-from oldfilm.colorspace import from_float, rgb_to_luma
+from oldfilm.colorspace import from_float, rgb_to_luma, to_float
+from oldfilm.degrade import ops
+from oldfilm.degrade.pipeline import degrade_clip
 from oldfilm.models.denoiser import Denoiser, DenoiserConfig
 from oldfilm.models.weights import save_weights
 from oldfilm.restore.classical import ClassicalConfig, ClassicalRestorer
 from oldfilm.restore.noise import noise_level
 from oldfilm.train.config import DataConfig
 from oldfilm.train.corpus import Corpus, load_corpus
-from oldfilm.train.data import degrade_luma, sample_clean
+from oldfilm.train.data import damage_config, sample_clean
 from oldfilm.train.resume import _flatten_opt, _unflatten_opt
 
 
@@ -67,7 +69,7 @@ class PairsConfig:
     crop: int = 96
     seed: int = 271828
     data: DataConfig = DataConfig(
-        frames=10, degrade="light", degrade_extra=("medium", "heavy", "transfer-light", "transfer"), weave=True,
+        frames=10, degrade="light", degrade_extra=("medium", "heavy", "transfer-light", "transfer"), weave=False,
         still_prob=0.4, low_key_prob=0.35, soft_prob=0.3)
 
 
@@ -91,12 +93,31 @@ def _corpus(root: str) -> Corpus:
     return load_corpus(Path(root) if root else None)
 
 
+def blurred_as_damaged(clean: np.ndarray, params: dict) -> np.ndarray:
+    """(T, H, W, C) float32: the clean clip blurred and resampled as its damage blurred and resampled each
+    frame (``degrade_clip``'s params): a denoiser's target. Taught to reach the sharp frame, the network
+    learned to guess the blur too, and on the training windows its guess cost more than its denoising won."""
+    t = params["template"]
+    out = []
+    for frame, p in zip(clean, params["frames"], strict=True):
+        x = to_float(frame)
+        if p["blur_sigma"] is not None:
+            x = ops.gaussian_blur(x, p["blur_sigma"][0] * t["scale"], p["blur_sigma"][1] * t["scale"],
+                                  t["blur_angle"])
+        if t["resample_scale"] is not None:
+            x = ops.resample(x, t["resample_scale"], *t["resample_interp"])
+        out.append(x.reshape(frame.shape))
+    return np.stack(out)
+
+
 def draw_pairs(index: int, cfg: PairsConfig = PairsConfig()) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(inputs, targets, sigmas) of one draw: (K, crop, crop) float16 ×2 and (K,) float32."""
     rng = np.random.default_rng([cfg.seed, index])
     size = int(rng.integers(cfg.size[0], cfg.size[1] + 1))
     clean = sample_clean(_corpus(cfg.data.corpus), cfg.data, size, rng, cfg.frames)
-    lq, gt = degrade_luma(clean, cfg.data, rng)
+    damage = degrade_clip(clean, rng, damage_config(cfg.data, size, rng))
+    lq = np.stack([rgb_to_luma(to_float(f)) for f in damage.frames])
+    gt = np.stack([rgb_to_luma(f) for f in blurred_as_damaged(clean, damage.params)])
     restorer = _Recorder()
     for _ in restorer.run(from_float(f, np.uint8)[..., None] for f in lq):
         pass

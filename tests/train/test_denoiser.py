@@ -46,3 +46,18 @@ def test_fit_resumes_and_exports(corpus_root: Path, tmp_path: Path) -> None:
     assert net.cfg.channels == 4
     x = torch.rand(1, 1, 20, 20)
     assert net(x, torch.tensor([0.01])).shape == x.shape
+
+
+def test_the_target_is_blurred_as_the_damage_blurred_each_frame() -> None:
+    from oldfilm.degrade import ops
+    from oldfilm.train.denoiser import blurred_as_damaged
+
+    clean = (np.random.default_rng(0).random((2, 40, 48, 1)) * 255).astype(np.uint8)
+    template = {"scale": 2.0, "blur_angle": 0.3, "resample_scale": 0.5, "resample_interp": ["area", "linear"]}
+    params = {"template": template,
+              "frames": [{"blur_sigma": None}, {"blur_sigma": [0.5, 0.8]}]}
+    got = blurred_as_damaged(clean, params)
+    x = clean / np.float32(255)
+    assert np.allclose(got[0], ops.resample(x[0], 0.5, "area", "linear").reshape(40, 48, 1), atol=1e-6)
+    want = ops.resample(ops.gaussian_blur(x[1], 1.0, 1.6, 0.3), 0.5, "area", "linear").reshape(40, 48, 1)
+    assert np.allclose(got[1], want, atol=1e-6)
