@@ -99,10 +99,10 @@ class ClassicalConfig:
         spatial_from_residual: the spatial pass's strength follows the noise level *left* by the temporal
             average (the measured level × the averaging's noise reduction) instead of Immerkær's estimate
             on the averaged frame.
-        spatial_method: what does that spatial pass: "nlmeans" (OpenCV's non-local means), "learned" (the
-            small bias-free network shipped in ``oldfilm/weights/denoiser.safetensors``,
-            ``oldfilm.models.denoiser``, given the same noise level) or the path of such a network's
-            .safetensors file.
+        spatial_method: what does that spatial pass: "nlmeans" (OpenCV's non-local means) or the path of a
+            learned denoiser's .safetensors file (``oldfilm.models.denoiser``, trained by
+            ``oldfilm.train.denoiser``, given the same noise level). None ships: on the benches it was level
+            with non-local means at best (docs/model-card.md, session 10).
     """
 
     radius: int = 2
@@ -180,9 +180,8 @@ class ClassicalRestorer:
         self.cfg = config or ClassicalConfig()
         if self.cfg.noise_estimator not in ("temporal", "spatial"):
             raise UsageError(f"noise_estimator must be 'temporal' or 'spatial', not {self.cfg.noise_estimator!r}")
-        if self.cfg.spatial_method not in ("nlmeans", "learned") and not self.cfg.spatial_method.endswith(
-                ".safetensors"):
-            raise UsageError(f"spatial_method must be 'nlmeans', 'learned' or a .safetensors file, not "
+        if self.cfg.spatial_method != "nlmeans" and not self.cfg.spatial_method.endswith(".safetensors"):
+            raise UsageError(f"spatial_method must be 'nlmeans' or a .safetensors file, not "
                              f"{self.cfg.spatial_method!r}")
         if self.cfg.similarity not in ("abs", "signed", "patch"):
             raise UsageError(f"similarity must be 'abs', 'signed' or 'patch', not {self.cfg.similarity!r}")
@@ -395,12 +394,15 @@ class ClassicalRestorer:
         return np.clip(img + delta[..., None], 0.0, 1.0)
 
 
-def learned_denoise(luma: np.ndarray, sigma: float, method: str = "learned") -> np.ndarray:
-    """(H, W) float luma denoised by the learned spatial denoiser (``method``: "learned" for the shipped
-    weights, else a .safetensors path) at noise level ``sigma`` (0–1 scale)."""
+def learned_denoise(luma: np.ndarray, sigma: float, weights: str) -> np.ndarray:
+    """(H, W) float luma denoised by the learned spatial denoiser in the ``weights`` file at noise level
+    ``sigma`` (0–1 scale)."""
     import torch
 
-    model = _denoiser(method)
+    from oldfilm.models.denoiser import Denoiser
+    from oldfilm.models.weights import load_weights
+
+    model = _cached(weights, Denoiser, load_weights)
     with torch.inference_mode():
         out = model(torch.from_numpy(np.ascontiguousarray(luma, np.float32))[None, None],
                     torch.tensor([sigma], dtype=torch.float32))
@@ -408,16 +410,8 @@ def learned_denoise(luma: np.ndarray, sigma: float, method: str = "learned") -> 
 
 
 @functools.lru_cache(maxsize=4)
-def _denoiser(method: str):  # noqa: ANN202 (a torch module; torch is imported only when it is used)
-    from oldfilm.models.denoiser import Denoiser
-    from oldfilm.models.weights import load_weights, shipped_path, verify_shipped
-
-    if method == "learned":
-        path = shipped_path("denoiser")
-        if not path.is_file():
-            raise UsageError("no learned denoiser is shipped in this version; use spatial_method 'nlmeans'")
-        return load_weights(verify_shipped(path), Denoiser)
-    return load_weights(method, Denoiser)
+def _cached(path: str, network, load):  # noqa: ANN001, ANN202 (torch is imported only when it is used)
+    return load(path, network)
 
 
 def _windows(entries: Iterable[_Entry], radius: int, fn):  # noqa: ANN001, ANN202

@@ -2,7 +2,8 @@
 
     python -m oldfilm.train.denoiser pairs --out runs/denoiser/pairs.npz [--draws 600] [--jobs 2]
     python -m oldfilm.train.denoiser fit --pairs runs/denoiser/pairs.npz --run-dir runs/denoiser [--steps 6000]
-    python -m oldfilm.train.denoiser export --run-dir runs/denoiser --out oldfilm/weights/denoiser.safetensors
+    python -m oldfilm.train.denoiser eval --pairs runs/denoiser/pairs.npz --weights runs/denoiser.safetensors
+    python -m oldfilm.train.denoiser export --run-dir runs/denoiser --out runs/denoiser.safetensors [--detail-sigma 1]
 
 ``pairs``: clips of the training corpus (``data.sample_clean``: videos and photographs in camera motion, with
 the quality recipes' low-key and soft clips), made gray, damaged by one of the presets the bench uses and
@@ -46,6 +47,7 @@ from oldfilm.restore.noise import noise_level
 from oldfilm.train.config import DataConfig
 from oldfilm.train.corpus import Corpus, load_corpus
 from oldfilm.train.data import damage_config, sample_clean
+from oldfilm.train.plot import draw_denoiser_curve
 from oldfilm.train.resume import _flatten_opt, _unflatten_opt
 
 
@@ -59,6 +61,8 @@ class PairsConfig:
         size: the clip's side, pixels (drawn uniformly).
         crops: random crops kept per frame, each ``crop`` pixels.
         seed: the draws' seed (one no other run or benchmark uses).
+        sharp: the target is the clean frame as it is (the network learns to deblur too) instead of blurred
+            and resampled as the damage did it (a denoiser only).
         data: the clean clips' sampling and the damage presets drawn (``data.degrade`` and ``degrade_extra``).
     """
 
@@ -68,6 +72,7 @@ class PairsConfig:
     crops: int = 2
     crop: int = 96
     seed: int = 271828
+    sharp: bool = False
     data: DataConfig = DataConfig(
         frames=10, degrade="light", degrade_extra=("medium", "heavy", "transfer-light", "transfer"), weave=False,
         still_prob=0.4, low_key_prob=0.35, soft_prob=0.3)
@@ -117,7 +122,8 @@ def draw_pairs(index: int, cfg: PairsConfig = PairsConfig()) -> tuple[np.ndarray
     clean = sample_clean(_corpus(cfg.data.corpus), cfg.data, size, rng, cfg.frames)
     damage = degrade_clip(clean, rng, damage_config(cfg.data, size, rng))
     lq = np.stack([rgb_to_luma(to_float(f)) for f in damage.frames])
-    gt = np.stack([rgb_to_luma(f) for f in blurred_as_damaged(clean, damage.params)])
+    target = to_float(clean) if cfg.sharp else blurred_as_damaged(clean, damage.params)
+    gt = np.stack([rgb_to_luma(f) for f in target])
     restorer = _Recorder()
     for _ in restorer.run(from_float(f, np.uint8)[..., None] for f in lq):
         pass
@@ -225,6 +231,8 @@ def fit(pairs: Path, run_dir: Path, cfg: FitConfig, minutes: float) -> None:
             _save_checkpoint(ckpt, model, opt, step)
             last_save = time.monotonic()
     _save_checkpoint(ckpt, model, opt, step)
+    log.close()
+    draw_denoiser_curve(run_dir)
 
 
 def _save_checkpoint(path: Path, model: Denoiser, opt: torch.optim.Optimizer, step: int) -> None:
@@ -247,14 +255,39 @@ def _load_checkpoint(path: Path, model: Denoiser, opt: torch.optim.Optimizer) ->
     return int(meta["step"])
 
 
-def export(run_dir: Path, out: Path) -> None:
-    """The run's weights as a ``Denoiser`` weights file (``oldfilm.models.weights``)."""
+def export(run_dir: Path, out: Path, detail_sigma: float = 0.0) -> None:
+    """The run's weights as a ``Denoiser`` weights file (``oldfilm.models.weights``), with its change kept
+    finer than ``detail_sigma`` when > 0 (``DenoiserConfig.detail_sigma``)."""
     cfg = json.loads((run_dir / "config.json").read_text())
-    model = Denoiser(DenoiserConfig.from_dict(cfg["model"]))
+    model = Denoiser(replace(DenoiserConfig.from_dict(cfg["model"]), detail_sigma=detail_sigma))
     opt = torch.optim.Adam(model.parameters())
     step = _load_checkpoint(run_dir / "checkpoint.safetensors", model, opt)
     save_weights(model, out, {"oldfilm.run": str(run_dir.name), "oldfilm.step": str(step)})
     print(f"{out}: step {step}")
+
+
+def evaluate(pairs: Path, weights: Path) -> dict[str, float]:
+    """PSNR (pooled over the crops) against the target of the held-out crops (every tenth draw, the first
+    512, as ``fit`` reports): the input, OpenCV's non-local means as the classical restorer runs it, the
+    network."""
+    from oldfilm.models.weights import load_weights
+
+    data = np.load(pairs)
+    idx = np.flatnonzero(data["draw"] % 10 == 0)[:512]
+    x, y, s = (data[k][idx].astype(np.float32) for k in ("x", "y", "sigma"))
+    nl = []
+    for xi, si in zip(x, s, strict=True):
+        y8 = np.clip(np.rint(xi * 255), 0, 255).astype(np.uint8)
+        h = float(si * 255)
+        out = cv2.fastNlMeansDenoising(y8, None, h=h, templateWindowSize=5, searchWindowSize=11) if h >= 0.5 else y8
+        nl.append(xi + (out.astype(np.float32) - y8) / 255)
+    net = load_weights(weights, Denoiser)
+    with torch.no_grad():
+        out = net(torch.from_numpy(x)[:, None], torch.from_numpy(s))[:, 0].numpy()
+    scores = {k: float(-10 * np.log10(np.mean((v - y) ** 2))) for k, v in (("input", x), ("nlmeans", np.stack(nl)),
+                                                                          ("network", out))}
+    print(" ".join(f"{k} {v:.2f} dB" for k, v in scores.items()), f"({len(idx)} held-out crops)")
+    return scores
 
 
 def main() -> None:
@@ -264,6 +297,7 @@ def main() -> None:
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--draws", type=int, default=600)
     p.add_argument("--jobs", type=int, default=2)
+    p.add_argument("--sharp", action="store_true", help="the clean frame as the target (denoise and deblur)")
     f = sub.add_parser("fit")
     f.add_argument("--pairs", type=Path, required=True)
     f.add_argument("--run-dir", type=Path, required=True)
@@ -271,17 +305,23 @@ def main() -> None:
     f.add_argument("--channels", type=int, default=DenoiserConfig.channels)
     f.add_argument("--depth", type=int, default=DenoiserConfig.depth)
     f.add_argument("--minutes", type=float, default=1e9)
+    v = sub.add_parser("eval")
+    v.add_argument("--pairs", type=Path, required=True)
+    v.add_argument("--weights", type=Path, required=True)
     e = sub.add_parser("export")
     e.add_argument("--run-dir", type=Path, required=True)
     e.add_argument("--out", type=Path, required=True)
+    e.add_argument("--detail-sigma", type=float, default=0.0)
     args = ap.parse_args()
     if args.cmd == "pairs":
-        make_pairs(args.out, args.draws, args.jobs)
+        make_pairs(args.out, args.draws, args.jobs, replace(PairsConfig(), sharp=args.sharp))
     elif args.cmd == "fit":
         model = replace(DenoiserConfig(), channels=args.channels, depth=args.depth)
         fit(args.pairs, args.run_dir, replace(FitConfig(), steps=args.steps, model=model), args.minutes)
+    elif args.cmd == "eval":
+        evaluate(args.pairs, args.weights)
     else:
-        export(args.run_dir, args.out)
+        export(args.run_dir, args.out, args.detail_sigma)
 
 
 if __name__ == "__main__":

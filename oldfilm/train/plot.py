@@ -130,3 +130,22 @@ def _plot(img: np.ndarray, series: list[tuple[np.ndarray, np.ndarray, tuple[int,
         if not dashed and 1 < len(pts) <= 60:
             for p in pts:
                 cv2.circle(img, tuple(int(v) for v in p), 2, colour, -1)
+
+
+def draw_denoiser_curve(run_dir: str | Path, dest: str | Path | None = None) -> Path:
+    """``curve.png`` of a learned denoiser's fit (``oldfilm.train.denoiser``): the training batches' PSNR and
+    the held-out crops' PSNR of the network, against their input's (dashed), vs. step."""
+    run_dir = Path(run_dir)
+    dest = Path(dest) if dest is not None else run_dir / "curve.png"
+    rows = _read(run_dir / "log.csv")
+    img = _panel("learned denoiser: PSNR against the target", "step", "dB")
+    if rows:
+        step = np.array([float(r["step"]) for r in rows])
+        _plot(img, [(step, np.array([float(r["loss_db"]) for r in rows]), (190, 190, 190), False),
+                    (step, np.array([float(r["val_out_db"]) for r in rows]), _COLOURS[0], False),
+                    (step, np.array([float(r["val_input_db"]) for r in rows]), _COLOURS[0], True)])
+    for j, (text, c) in enumerate((("training batches", (150, 150, 150)),
+                                   ("held-out crops: network (solid), its input (dashed)", _COLOURS[0]))):
+        cv2.putText(img, text, (_PAD + 8, _PAD + 18 + 16 * j), cv2.FONT_HERSHEY_SIMPLEX, 0.4, c, 1, cv2.LINE_AA)
+    cv2.imwrite(str(dest), img)
+    return dest

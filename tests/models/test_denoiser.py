@@ -55,3 +55,15 @@ def test_weights_round_trip(tmp_path: Path) -> None:
     with pytest.raises(WeightsError, match="not 'rtn"):
         from oldfilm.models.rtn import RTN
         load_weights(path, RTN)
+
+
+def test_detail_sigma_keeps_only_the_fine_part_of_the_change() -> None:
+    torch.manual_seed(1)
+    x, s = torch.rand(1, 1, 64, 64), torch.tensor([0.05])
+    free = Denoiser(SMALL).eval()
+    fine = Denoiser(DenoiserConfig(channels=8, depth=4, detail_sigma=2.0)).eval()
+    fine.load_state_dict(free.state_dict())
+    with torch.no_grad():
+        coarse = [torch.nn.functional.avg_pool2d(net(x, s) - x, 16).abs().mean() for net in (free, fine)]
+        assert not torch.equal(fine(x, s), free(x, s))
+    assert coarse[1] < 0.1 * coarse[0]  # what is left of the change averages out over 16×16 blocks

@@ -11,7 +11,7 @@ import torch
 
 from oldfilm.models.denoiser import Denoiser, DenoiserConfig
 from oldfilm.models.weights import load_weights
-from oldfilm.train.denoiser import FitConfig, PairsConfig, draw_pairs, export, fit, make_pairs
+from oldfilm.train.denoiser import FitConfig, PairsConfig, draw_pairs, evaluate, export, fit, make_pairs
 
 
 def _pairs_cfg(corpus_root: Path) -> PairsConfig:
@@ -46,6 +46,8 @@ def test_fit_resumes_and_exports(corpus_root: Path, tmp_path: Path) -> None:
     assert net.cfg.channels == 4
     x = torch.rand(1, 1, 20, 20)
     assert net(x, torch.tensor([0.01])).shape == x.shape
+    scores = evaluate(pairs, tmp_path / "d.safetensors")
+    assert set(scores) == {"input", "nlmeans", "network"} and all(np.isfinite(v) for v in scores.values())
 
 
 def test_the_target_is_blurred_as_the_damage_blurred_each_frame() -> None:
