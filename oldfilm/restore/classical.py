@@ -180,9 +180,11 @@ class ClassicalRestorer:
         self.cfg = config or ClassicalConfig()
         if self.cfg.noise_estimator not in ("temporal", "spatial"):
             raise UsageError(f"noise_estimator must be 'temporal' or 'spatial', not {self.cfg.noise_estimator!r}")
-        if self.cfg.spatial_method != "nlmeans" and not self.cfg.spatial_method.endswith(".safetensors"):
-            raise UsageError(f"spatial_method must be 'nlmeans' or a .safetensors file, not "
-                             f"{self.cfg.spatial_method!r}")
+        if self.cfg.spatial_method != "nlmeans":
+            if not self.cfg.spatial_method.endswith(".safetensors"):
+                raise UsageError(f"spatial_method must be 'nlmeans' or a .safetensors file, not "
+                                 f"{self.cfg.spatial_method!r}")
+            _load_denoiser(self.cfg.spatial_method)  # a missing or wrong file fails here, before any frame
         if self.cfg.similarity not in ("abs", "signed", "patch"):
             raise UsageError(f"similarity must be 'abs', 'signed' or 'patch', not {self.cfg.similarity!r}")
         self.flow = DISFlow(self.cfg.flow_preset, self.cfg.flow_max_side)
@@ -399,19 +401,18 @@ def learned_denoise(luma: np.ndarray, sigma: float, weights: str) -> np.ndarray:
     ``sigma`` (0–1 scale)."""
     import torch
 
-    from oldfilm.models.denoiser import Denoiser
-    from oldfilm.models.weights import load_weights
-
-    model = _cached(weights, Denoiser, load_weights)
     with torch.inference_mode():
-        out = model(torch.from_numpy(np.ascontiguousarray(luma, np.float32))[None, None],
-                    torch.tensor([sigma], dtype=torch.float32))
+        out = _load_denoiser(weights)(torch.from_numpy(np.ascontiguousarray(luma, np.float32))[None, None],
+                                      torch.tensor([sigma], dtype=torch.float32))
     return out[0, 0].numpy()
 
 
 @functools.lru_cache(maxsize=4)
-def _cached(path: str, network, load):  # noqa: ANN001, ANN202 (torch is imported only when it is used)
-    return load(path, network)
+def _load_denoiser(path: str):  # noqa: ANN202 (a torch module: torch is imported only when one is used)
+    from oldfilm.models.denoiser import Denoiser
+    from oldfilm.models.weights import load_weights
+
+    return load_weights(path, Denoiser)
 
 
 def _windows(entries: Iterable[_Entry], radius: int, fn):  # noqa: ANN001, ANN202

@@ -121,7 +121,7 @@ def test_learned_spatial_pass_runs_the_given_network(tmp_path) -> None:  # noqa:
     without a spatial pass; one that does, another restoration; an unknown method is refused."""
     import torch
 
-    from oldfilm.errors import UsageError
+    from oldfilm.errors import UsageError, WeightsError
     from oldfilm.models.denoiser import Denoiser, DenoiserConfig
     from oldfilm.models.weights import save_weights
 
@@ -143,3 +143,5 @@ def test_learned_spatial_pass_runs_the_given_network(tmp_path) -> None:  # noqa:
     assert not np.array_equal(run(spatial_method=str(active)), none)
     with pytest.raises(UsageError, match="spatial_method"):
         ClassicalRestorer(ClassicalConfig(spatial_method="bm3d"))
+    with pytest.raises(WeightsError, match="does not exist"):
+        ClassicalRestorer(ClassicalConfig(spatial_method=str(tmp_path / "none.safetensors")))
