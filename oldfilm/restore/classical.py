@@ -147,14 +147,18 @@ input's 5.80 / 40.0 and the default's 6.48 / 41.5, with the flicker index cut fr
 default: 0.0041); on synthetic damage it gives up the default's denoising (docs/benchmark-stress.md)."""
 
 
+GUIDE_ADDED: dict[str, object] = {"spatial_method": "nlmeans"}
+"""Options added after guides were pinned in networks' configs (``oldfilm.models.presets``), with the value
+every pinned guide was made with: a guide that does not name one gets this, whatever its default becomes."""
+
+
 def guide_config(options: str) -> ClassicalConfig:
     """The ``ClassicalConfig`` of a guided network's guide from its JSON options (``RTNConfig.guide``; empty:
-    the defaults); unknown options raise ``UsageError``."""
+    the defaults); options it does not name that were added later (``GUIDE_ADDED``) keep the value it was made
+    with; unknown options raise ``UsageError``."""
     import json
 
-    from oldfilm.errors import UsageError
-
-    opts = json.loads(options) if options else {}
+    opts = {**GUIDE_ADDED, **(json.loads(options) if options else {})}
     try:
         return ClassicalConfig(**opts)
     except TypeError as e:
