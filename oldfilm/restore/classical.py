@@ -384,9 +384,9 @@ class ClassicalRestorer:
         return np.exp(-((d / scale) ** 2))[..., None]
 
     def _spatial(self, img: np.ndarray, noise: float | None = None) -> np.ndarray:
-        """Non-local means on the luma (8-bit, as OpenCV's fast version needs); the change is added back to
-        every channel of the float image, so 16-bit precision and chroma are kept. ``noise``: the noise level
-        to remove (None: Immerkær's estimate on ``img``)."""
+        """Non-local means on the luma (8-bit, as OpenCV's fast version needs), or the learned denoiser of
+        ``spatial_method``; the change is added back to every channel of the float image, so 16-bit precision
+        and chroma are kept. ``noise``: the noise level to remove (None: Immerkær's estimate on ``img``)."""
         luma = rgb_to_luma(img)
         h = self.cfg.spatial_denoise * (noise_level(luma) if noise is None else noise) * 255.0
         if h < 0.5:
