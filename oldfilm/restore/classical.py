@@ -76,7 +76,8 @@ class ClassicalConfig:
             brightness distribution before the repair and the temporal average.
         stabilize: remove gate weave (``oldfilm.restore.stabilize``): frames are moved onto their scene's
             smoothed path of global translations. Off by default: it moves the picture against its frame
-            edges (a real film's frame-line moves with it).
+            edges (a real film's frame-line moves with it), and it takes out a handheld camera's shake as well
+            (on the office training window, 1.3 px rms of real motion, up to ``stabilize_max``).
         stabilize_sigma: the path's smoothing, frames (Gaussian sigma; look-ahead 2.5 × this).
         stabilize_max: the largest correction, pixels (gate weave is small; a larger jump is camera motion
             or a failed measurement).
