@@ -270,8 +270,7 @@ def future_targets(base: np.ndarray, degraded: np.ndarray) -> list[tuple[int, np
             inside = (gx + fw[0] >= 0) & (gx + fw[0] <= w - 1) & (gy + fw[1] >= 0) & (gy + fw[1] <= h - 1)
             mask = consistency_mask(fw, bw) & inside
             for _ in range(2):  # tone fit, then drop dirt (large residuals), then fit again
-                a = np.c_[target[mask], np.ones(int(mask.sum()))]
-                gain, offset = np.linalg.lstsq(a, base[t][mask], rcond=None)[0]
+                gain, offset = tone_fit(tone_moments(target[mask][:, None], base[t][mask][:, None])[None])
                 res = np.abs(gain * target + offset - base[t])
                 mask &= res < 3.0 * 1.4826 * np.median(res[mask]) + 1e-3
             out.append((t, gain * target + offset, mask))
@@ -283,9 +282,8 @@ def n2n_losses(outs: np.ndarray, targets: list[tuple[int, np.ndarray, np.ndarray
     return np.array([np.mean([np.mean((c[t][m] - y[m]) ** 2) for t, y, m in targets]) for c in outs])
 
 
-DENOISE = {"default": {}, "no-denoise": {"denoise_strength": 0.0, "spatial_denoise": 0.0},
-           "temporal-only": {"spatial_denoise": 0.0}, "spatial 0.5": {"spatial_denoise": 0.5},
-           "spatial 1.5": {"spatial_denoise": 1.5}, "stronger": {"spatial_denoise": 2.0, "noise_factor": 4.5}}
+DENOISE = {**{k: v for k, v in CANDIDATES.items() if not k.startswith("sharpen")},
+           "spatial 0.5": {"spatial_denoise": 0.5}, "spatial 1.5": {"spatial_denoise": 1.5}}
 """The classical restorer's denoising options that ``selfsup`` chooses among (each with the default sharpening)."""
 
 

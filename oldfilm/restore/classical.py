@@ -392,13 +392,19 @@ class ClassicalRestorer:
         h = self.cfg.spatial_denoise * (noise_level(luma) if noise is None else noise) * 255.0
         if h < 0.5:
             return img
-        if self.cfg.spatial_method != "nlmeans":
-            delta = learned_denoise(luma, h / 255.0, self.cfg.spatial_method) - luma
-            return np.clip(img + delta[..., None], 0.0, 1.0)
-        y8 = np.clip(np.rint(luma * 255.0), 0, 255).astype(np.uint8)
-        delta = (cv2.fastNlMeansDenoising(y8, None, h=float(h), templateWindowSize=5, searchWindowSize=11)
-                 .astype(np.float32) - y8) / 255.0
+        delta = spatial_change(luma, h, self.cfg.spatial_method)
         return np.clip(img + delta[..., None], 0.0, 1.0)
+
+
+def spatial_change(luma: np.ndarray, h: float, method: str = "nlmeans") -> np.ndarray:
+    """What the spatial pass changes in an (H, W) float luma frame: non-local means (8-bit, as OpenCV's fast
+    version needs) with filter strength ``h`` (levels of 255), or the learned denoiser in the ``method``
+    weights file at noise level h / 255."""
+    if method != "nlmeans":
+        return learned_denoise(luma, h / 255.0, method) - luma
+    y8 = np.clip(np.rint(luma * 255.0), 0, 255).astype(np.uint8)
+    return (cv2.fastNlMeansDenoising(y8, None, h=float(h), templateWindowSize=5, searchWindowSize=11)
+            .astype(np.float32) - y8) / 255.0
 
 
 def learned_denoise(luma: np.ndarray, sigma: float, weights: str) -> np.ndarray:

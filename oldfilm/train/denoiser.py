@@ -40,9 +40,10 @@ from safetensors.torch import save_file
 from oldfilm.colorspace import from_float, rgb_to_luma, to_float
 from oldfilm.degrade import ops
 from oldfilm.degrade.pipeline import degrade_clip
+from oldfilm.metrics.fullref import tone_fit, tone_moments
 from oldfilm.models.denoiser import Denoiser, DenoiserConfig
 from oldfilm.models.weights import save_weights
-from oldfilm.restore.classical import ClassicalConfig, ClassicalRestorer
+from oldfilm.restore.classical import ClassicalConfig, ClassicalRestorer, spatial_change
 from oldfilm.restore.noise import noise_level
 from oldfilm.train.config import DataConfig
 from oldfilm.train.corpus import Corpus, load_corpus
@@ -129,8 +130,7 @@ def draw_pairs(index: int, cfg: PairsConfig = PairsConfig()) -> tuple[np.ndarray
         pass
     xs, ys, sigmas = [], [], []
     for (x, sigma), y in list(zip(restorer.seen, gt, strict=True))[cfg.warmup:]:
-        a = np.c_[y.ravel(), np.ones(y.size)]
-        gain, offset = np.linalg.lstsq(a, x.ravel(), rcond=None)[0]
+        gain, offset = tone_fit(tone_moments(y, x)[None])  # y's tone onto x's, as PSNR-t fits it
         y = gain * y + offset
         y = y + cv2.GaussianBlur(x - y, (0, 0), 6.0)
         for _ in range(cfg.crops):
@@ -275,12 +275,7 @@ def evaluate(pairs: Path, weights: Path) -> dict[str, float]:
     data = np.load(pairs)
     idx = np.flatnonzero(data["draw"] % 10 == 0)[:512]
     x, y, s = (data[k][idx].astype(np.float32) for k in ("x", "y", "sigma"))
-    nl = []
-    for xi, si in zip(x, s, strict=True):
-        y8 = np.clip(np.rint(xi * 255), 0, 255).astype(np.uint8)
-        h = float(si * 255)
-        out = cv2.fastNlMeansDenoising(y8, None, h=h, templateWindowSize=5, searchWindowSize=11) if h >= 0.5 else y8
-        nl.append(xi + (out.astype(np.float32) - y8) / 255)
+    nl = [xi + spatial_change(xi, float(si * 255)) if si * 255 >= 0.5 else xi for xi, si in zip(x, s, strict=True)]
     net = load_weights(weights, Denoiser)
     with torch.no_grad():
         out = net(torch.from_numpy(x)[:, None], torch.from_numpy(s))[:, 0].numpy()
